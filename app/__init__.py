@@ -1,0 +1,50 @@
+"""Ayni: the data-collection server of the Comunidades de Práctica of Chipaya."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.config import Settings
+from app.runtime import EXTENSION_KEY, Runtime
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI application: `gunicorn 'app:create_app()'`."""
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # Werkzeug refuses larger bodies with 413 before reading them; the extra
+        # 1 MB is multipart overhead above the advertised limit (openrosa.md §4.2).
+        MAX_CONTENT_LENGTH=settings.max_submission_bytes + 1_000_000,
+        MAX_FORM_MEMORY_SIZE=1_000_000,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions[EXTENSION_KEY] = Runtime.from_settings(settings)
+
+    from app.api.health import bp as health_bp
+    from app.api.views.aggregates import bp as api_aggregates_bp
+    from app.api.views.exports import bp as api_exports_bp
+    from app.api.views.sessions import bp as api_sessions_bp
+    from app.api.views.submissions import bp as api_submissions_bp
+    from app.cli import register_cli
+    from app.errorhandlers import register_error_handlers
+    from app.openrosa import responses as openrosa_responses
+    from app.openrosa.views import bp as openrosa_bp
+    from app.web.views import init_app as init_web
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(openrosa_bp)
+    app.register_blueprint(api_sessions_bp)
+    app.register_blueprint(api_submissions_bp)
+    app.register_blueprint(api_exports_bp)
+    app.register_blueprint(api_aggregates_bp)
+    init_web(app)
+    openrosa_responses.init_app(app, settings.max_submission_bytes)
+    register_error_handlers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""The REST API in ODK Central's v1 shapes, plus `/healthz`."""

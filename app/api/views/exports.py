@@ -1,0 +1,112 @@
+"""Export endpoints on ODK Central's paths, plus Ayni's XLSX, GeoJSON and JSON
+lines, and the planning aggregates.
+
+`GET|POST /v1/projects/<pid>/forms/<fid>/submissions.csv.zip` (Central's zip:
+root table, repeat tables, `media/`; `?attachments=false` leaves media out),
+`…/submissions.csv` (root table only), `…/submissions.xlsx|.geojson|.jsonl`.
+Query options: `groupPaths=false`, `splitSelectMultiples=true`,
+`labels=es|en` (choice labels), `headers=es|en` (column labels), `bom=true`,
+filters `since`, `until` (ISO dates), `reviewState` (comma list), `ayllu`,
+`mesa`, `deleted=true`.
+
+Responses stream: the first bytes leave before the last row is read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from app.errors import InvalidInputError
+from app.exports import service as exports_service
+from app.openrosa.auth import resolve_actor
+from app.runtime import current_runtime
+
+bp = Blueprint("api_exports", __name__)
+
+_TRUE = {"1", "true", "yes"}
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in _TRUE
+
+
+def _date(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        except ValueError:
+            raise InvalidInputError(
+                f"Fecha no válida en «{name}»: use AAAA-MM-DD.",
+                f"Invalid date in '{name}': use YYYY-MM-DD.",
+            ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def export_options_from_request(export_format: str) -> exports_service.ExportOptions:
+    states = request.args.get("reviewState", "")
+    filters = exports_service.ExportFilters(
+        since=_date("since"),
+        until=_date("until"),
+        review_states=tuple(s for s in states.split(",") if s),
+        ayllu=request.args.get("ayllu") or None,
+        mesa=request.args.get("mesa") or None,
+        include_deleted=_flag("deleted", False),
+    )
+    return exports_service.ExportOptions(
+        format=export_format,
+        filters=filters,
+        group_paths=_flag("groupPaths", True),
+        split_select_multiples=_flag("splitSelectMultiples", False),
+        labels_lang=request.args.get("labels") or None,
+        header_lang=request.args.get("headers") or None,
+        attachments=export_format == "csv.zip" and _flag("attachments", True),
+        bom=_flag("bom", False),
+    )
+
+
+def stream_export(
+    project_id: int, xml_form_id: str, options: exports_service.ExportOptions, actor
+) -> Response:  # type: ignore[no-untyped-def]
+    runtime = current_runtime()
+    with runtime.db.transaction() as session:
+        plan = exports_service.plan_export(
+            session,
+            project_id=project_id,
+            xml_form_id=xml_form_id,
+            actor=actor,
+            options=options,
+        )
+        exports_service.record_export(session, plan)
+
+    def generate():  # type: ignore[no-untyped-def]
+        with runtime.db.read() as session:
+            yield from exports_service.export_chunks(session, runtime.blobs, plan)
+
+    response = Response(stream_with_context(generate()), content_type=plan.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=plan.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(
+    "/v1/projects/<int:project_id>/forms/<xml_form_id>/submissions.<any("
+    '"csv.zip", csv, xlsx, geojson, jsonl):export_format>',
+    methods=["GET", "POST"],
+)
+def submissions_export(
+    project_id: int, xml_form_id: str, export_format: str
+) -> Response:
+    actor = resolve_actor()
+    return stream_export(
+        project_id, xml_form_id, export_options_from_request(export_format), actor
+    )

@@ -1,0 +1,1 @@
+"""Accounts and credentials: web users, app users, roles, sessions, Digest."""

@@ -1,0 +1,205 @@
+"""The BlobStore: where the bytes of photos, audio, video, XLSForms and form
+media live, addressed by their sha256 so a resent photo is stored once.
+
+Two stores share one protocol. `LocalBlobStore` (embedded default) writes a
+temporary file, fsyncs it, renames it into place and fsyncs the directory, so a
+blob it reports stored survives a power cut. `DatabaseBlobStore` (grown
+deployment, several app servers without a shared disk) keeps the bytes in the
+`blob_contents` table, inside the caller's transaction.
+
+`save_blob` records the `blobs` row beside the bytes; it is race-safe across
+workers because the sha256 is unique in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.db.models import Blob, BlobContent
+
+CHUNK = 1024 * 1024
+
+
+class BlobMissingError(LookupError):
+    """The database names a blob whose bytes the store does not have."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    sha256: str
+    md5: str
+    size: int
+
+
+class BlobStore(Protocol):
+    def put(self, session: Session, source: BinaryIO) -> BlobInfo: ...
+    def open(self, session: Session, sha256: str) -> BinaryIO: ...
+    def exists(self, session: Session, sha256: str) -> bool: ...
+    def check_writable(self) -> str | None: ...
+
+
+def _hash_to_temp(source: BinaryIO, directory: Path) -> tuple[BlobInfo, Path]:
+    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=directory)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := source.read(CHUNK):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return BlobInfo(sha.hexdigest(), md5.hexdigest(), size), Path(tmp)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    """Files under `root/ab/cd/<sha256>`; written atomically and durably."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, session: Session, source: BinaryIO) -> BlobInfo:
+        info, tmp = _hash_to_temp(source, self.root)
+        final = self.path_for(info.sha256)
+        try:
+            if final.exists() and final.stat().st_size == info.size:
+                return info  # content-addressed: these bytes are already safe
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return info
+
+    def open(self, session: Session, sha256: str) -> BinaryIO:
+        try:
+            return self.path_for(sha256).open("rb")
+        except FileNotFoundError as exc:
+            raise BlobMissingError(sha256) from exc
+
+    def exists(self, session: Session, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def check_writable(self) -> str | None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".health-", dir=self.root)
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as exc:
+            return f"blob store not writable: {exc.strerror}"
+        return None
+
+
+class DatabaseBlobStore:
+    """Bytes in `blob_contents`, written in the caller's transaction."""
+
+    def __init__(self, spool_dir: Path | None = None) -> None:
+        self.spool_dir = Path(spool_dir or tempfile.gettempdir())
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+
+    def put(self, session: Session, source: BinaryIO) -> BlobInfo:
+        info, tmp = _hash_to_temp(source, self.spool_dir)
+        try:
+            if not self.exists(session, info.sha256):
+                insert = _insert_for(session)(BlobContent).values(
+                    sha256=info.sha256, content=tmp.read_bytes()
+                )
+                session.execute(insert.on_conflict_do_nothing())
+        finally:
+            tmp.unlink(missing_ok=True)
+        return info
+
+    def open(self, session: Session, sha256: str) -> BinaryIO:
+        content = session.scalar(
+            sa.select(BlobContent.content).where(BlobContent.sha256 == sha256)
+        )
+        if content is None:
+            raise BlobMissingError(sha256)
+        spooled = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
+        spooled.write(content)
+        spooled.seek(0)
+        return spooled  # type: ignore[return-value]
+
+    def exists(self, session: Session, sha256: str) -> bool:
+        found = session.scalar(
+            sa.select(BlobContent.sha256).where(BlobContent.sha256 == sha256)
+        )
+        return found is not None
+
+    def check_writable(self) -> str | None:
+        return None  # writable exactly when the database is
+
+
+def _insert_for(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def save_blob(
+    session: Session,
+    store: BlobStore,
+    source: BinaryIO,
+    content_type: str = "application/octet-stream",
+) -> Blob:
+    """Store the bytes and return their `blobs` row, created once per sha256."""
+    return session.get_one(Blob, save_blob_id(session, store, source, content_type))
+
+
+def save_blob_id(
+    session: Session,
+    store: BlobStore,
+    source: BinaryIO,
+    content_type: str = "application/octet-stream",
+) -> int:
+    """`save_blob` for the ingest hot path: one statement, the row's id back."""
+    info = store.put(session, source)
+    insert = _insert_for(session)(Blob).values(
+        sha256=info.sha256, md5=info.md5, size=info.size, content_type=content_type
+    )
+    # A no-op update on conflict makes RETURNING give the existing row's id too.
+    upsert = insert.on_conflict_do_update(
+        index_elements=["sha256"], set_={"sha256": insert.excluded.sha256}
+    ).returning(Blob.id)
+    return int(session.execute(upsert).scalar_one())
+
+
+def iter_blob(session: Session, store: BlobStore, sha256: str) -> Iterator[bytes]:
+    with store.open(session, sha256) as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def copy_blob_to(
+    session: Session, store: BlobStore, sha256: str, dest: BinaryIO
+) -> None:
+    with store.open(session, sha256) as fh:
+        shutil.copyfileobj(fh, dest, CHUNK)
+
+
+def make_blob_store(backend: str, blob_dir: Path) -> BlobStore:
+    if backend == "database":
+        return DatabaseBlobStore(blob_dir / "spool")
+    return LocalBlobStore(blob_dir)

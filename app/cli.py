@@ -1,0 +1,506 @@
+"""Command line: `ayni <command>` (or `flask --app app <command>`).
+
+Edges only: each command opens a transaction and calls services. Output is
+Spanish first, with English, like every user-facing text of Ayni.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.auth import service as auth_service
+from app.db.migrate import upgrade as migrate_upgrade
+from app.errors import AppError
+from app.forms import service as forms_service
+from app.forms.errors import XlsFormInvalidError
+from app.netinfo import server_urls
+from app.projects import onboarding
+from app.projects import service as projects_service
+from app.runtime import current_runtime
+from app.system import service as system_service
+
+
+def _fail(error: AppError) -> None:
+    click.echo(f"Error: {error.detail()}", err=True)
+    sys.exit(1)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Lleva la base de datos a la última migración / Migrate to head."""
+    migrate_upgrade(current_runtime().settings.database_url)
+    click.echo("Base de datos al día / Database at head.")
+
+
+@click.command("setup")
+@click.option("--no-migrate", is_flag=True, help="No ejecutar migraciones.")
+@with_appcontext
+def setup_command(no_migrate: bool) -> None:
+    """Primer arranque: migra, crea el proyecto y el admin / First start."""
+    runtime = current_runtime()
+    settings = runtime.settings
+    if not no_migrate:
+        migrate_upgrade(settings.database_url)
+    with runtime.db.transaction() as session:
+        report = system_service.bootstrap(
+            session,
+            project_name=settings.default_project_name,
+            admin_user=settings.admin_user,
+            admin_email=settings.admin_email,
+            admin_password=settings.admin_password,
+            admin_collect_enabled=settings.app_env != "production",
+        )
+    if report.project_created:
+        click.echo(f"Proyecto por defecto creado (id {report.project_id}).")
+    if report.admin_username:
+        click.echo(f"Administrador/a creado/a: usuario «{report.admin_username}».")
+    if report.admin_password:
+        click.echo("")
+        click.echo("  *** Anote esta contraseña; no se mostrará otra vez ***")
+        click.echo("  *** Write this password down; it is shown only once ***")
+        click.echo(f"  usuario / username:   {report.admin_username}")
+        click.echo(f"  contraseña / password: {report.admin_password}")
+        click.echo("")
+    # After the password is shown: a form error must not hide it.
+    if settings.load_forms_on_start and settings.forms_dir.is_dir():
+        try:
+            results = load_forms(runtime)
+        except AppError as error:
+            _fail(error)
+            return
+        click.echo("Formularios / Forms:")
+        for result in results:
+            _echo_publish(result)
+
+
+@click.command("urls")
+@with_appcontext
+def urls_command() -> None:
+    """Direcciones para ODK Collect / URLs for ODK Collect."""
+    settings = current_runtime().settings
+    click.echo("URL del servidor en ODK Collect / Server URL in ODK Collect:")
+    for url in server_urls(settings.host, settings.port):
+        click.echo(f"  {url}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--email", help="Correo; por defecto <usuario>@localhost.")
+@click.option("--password", help="Contraseña; se genera si se omite.")
+@click.option("--admin", is_flag=True, help="Administrador/a del sitio.")
+@click.option("--collect", is_flag=True, help="Puede iniciar sesión en ODK Collect.")
+@with_appcontext
+def create_user_command(
+    username: str, email: str | None, password: str | None, admin: bool, collect: bool
+) -> None:
+    """Crea un usuario web / Create a web user."""
+    try:
+        with current_runtime().db.transaction() as session:
+            new = auth_service.create_user(
+                session,
+                username=username,
+                email=email or f"{username}@localhost",
+                password=password,
+                collect_enabled=collect,
+                site_admin=admin,
+            )
+    except AppError as error:
+        _fail(error)
+        return
+    click.echo(f"Usuario creado / User created: {new.user.username}")
+    if new.generated:
+        click.echo(f"Contraseña / Password: {new.password}")
+
+
+@click.command("reset-password")
+@click.argument("login")
+@click.option("--password", help="Nueva contraseña; se genera si se omite.")
+@with_appcontext
+def reset_password_command(login: str, password: str | None) -> None:
+    """Cambia la contraseña de un usuario / Reset a user's password."""
+    try:
+        with current_runtime().db.transaction() as session:
+            new_password = auth_service.reset_password(session, login, password)
+    except AppError as error:
+        _fail(error)
+        return
+    click.echo("Contraseña cambiada / Password changed.")
+    if password is None:
+        click.echo(f"Contraseña / Password: {new_password}")
+
+
+@click.command("list-projects")
+@with_appcontext
+def list_projects_command() -> None:
+    """Lista los proyectos / List projects."""
+    with current_runtime().db.read() as session:
+        for project in projects_service.list_projects(session):
+            default = "  (por defecto / default)" if project.is_default else ""
+            click.echo(f"{project.id}\t{project.name}{default}")
+
+
+def _default_project_id(session) -> int:  # type: ignore[no-untyped-def]
+    return projects_service.default_project(session).id
+
+
+def _echo_publish(result: forms_service.PublishResult) -> None:
+    labels = {
+        "created": "nuevo / new",
+        "new_version": "nueva versión / new version",
+        "media_updated": "multimedia actualizada / media updated",
+        "unchanged": "sin cambios / unchanged",
+    }
+    click.echo(
+        f"  {result.form.xml_form_id} {result.version.version}: {labels[result.status]}"
+    )
+    for warning in result.warnings:
+        click.echo(f"    aviso / warning: {warning}")
+
+
+def load_forms(runtime) -> list[forms_service.PublishResult]:  # type: ignore[no-untyped-def]
+    """Load the committed forms/ directory into the default project."""
+    with runtime.db.transaction() as session:
+        return forms_service.sync_forms_dir(
+            session,
+            runtime.blobs,
+            project_id=_default_project_id(session),
+            forms_dir=runtime.settings.forms_dir,
+        )
+
+
+@click.command("load-forms")
+@with_appcontext
+def load_forms_command() -> None:
+    """Carga forms/ en el proyecto por defecto / Load forms/ into it."""
+    try:
+        results = load_forms(current_runtime())
+    except AppError as error:
+        _fail(error)
+        return
+    click.echo("Formularios / Forms:")
+    for result in results:
+        _echo_publish(result)
+
+
+@click.command("compile-forms")
+@click.option("--check", is_flag=True, help="Solo verificar que forms/ está al día.")
+@with_appcontext
+def compile_forms_command(check: bool) -> None:
+    """Compila xlsforms/ en forms/ / Compile xlsforms/ into forms/."""
+    settings = current_runtime().settings
+    xlsforms_dir = settings.forms_dir.parent / "xlsforms"
+    try:
+        if check:
+            stale = forms_service.stale_compiled_forms(xlsforms_dir, settings.forms_dir)
+            if stale:
+                click.echo(
+                    "forms/ desactualizado / stale: " + ", ".join(stale), err=True
+                )
+                sys.exit(1)
+            click.echo("forms/ al día / up to date.")
+            return
+        for path in forms_service.write_compiled_forms(
+            xlsforms_dir, settings.forms_dir
+        ):
+            click.echo(f"  {path.relative_to(settings.forms_dir.parent)}")
+    except XlsFormInvalidError as error:
+        _echo_xlsform_error(error)
+        sys.exit(1)
+
+
+def _echo_xlsform_error(error: XlsFormInvalidError) -> None:
+    click.echo(f"Error: {error.detail()}", err=True)
+    for message in getattr(error, "errors", []) or []:
+        click.echo(f"  - {message}", err=True)
+    for warning in getattr(error, "warnings", []) or []:
+        click.echo(f"  aviso / warning: {warning}", err=True)
+
+
+@click.command("upload-form")
+@click.argument("xlsform", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--project", "project_id", type=int, help="Id del proyecto.")
+@click.option("--media", "media_dir", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def upload_form_command(
+    xlsform: Path, project_id: int | None, media_dir: Path | None
+) -> None:
+    """Compila y publica un XLSForm / Compile and publish an XLSForm."""
+    from app.forms.compiler import compile_xlsform
+
+    data = xlsform.read_bytes()
+    try:
+        compiled = compile_xlsform(data, filename=xlsform.name)
+    except XlsFormInvalidError as error:
+        _echo_xlsform_error(error)
+        sys.exit(1)
+    runtime = current_runtime()
+    media = forms_service.read_media_dir(media_dir) if media_dir else {}
+    try:
+        with runtime.db.transaction() as session:
+            pid = project_id or _default_project_id(session)
+            result = forms_service.publish_form(
+                session,
+                runtime.blobs,
+                project_id=pid,
+                compiled=compiled,
+                xlsform=data,
+                media=media,
+            )
+    except AppError as error:
+        _fail(error)
+        return
+    _echo_publish(result)
+
+
+@click.command("create-app-user")
+@click.argument("display_name")
+@click.option("--project", "project_id", type=int, help="Id del proyecto.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("instance/qr"),
+    show_default=True,
+)
+@click.option(
+    "--server-url",
+    help="URL base que ven las tabletas (p. ej. http://192.168.1.10:8000).",
+)
+@with_appcontext
+def create_app_user_command(
+    display_name: str, project_id: int | None, out_dir: Path, server_url: str | None
+) -> None:
+    """Crea una tableta (app user) y su código QR / Create a tablet and its QR."""
+    runtime = current_runtime()
+    settings = runtime.settings
+    with runtime.db.transaction() as session:
+        project = (
+            projects_service.get_project(session, project_id)
+            if project_id
+            else projects_service.default_project(session)
+        )
+        app_user = auth_service.create_app_user(
+            session, project_id=project.id, display_name=display_name
+        )
+        token, pid, project_name = app_user.token, project.id, project.name
+    base = (
+        server_url
+        or settings.public_url
+        or server_urls(settings.host, settings.port)[0]
+    )
+    url = onboarding.app_user_server_url(base, token, pid)
+    payload = onboarding.qr_payload(onboarding.collect_settings(url, project_name))
+    stem = f"tableta-{app_user.id}"
+    png, svg = onboarding.write_qr_files(payload, out_dir, stem)
+    click.echo(f"Tableta creada / Tablet created: {display_name} (id {app_user.id})")
+    click.echo(f"Token: {token}")
+    click.echo(f"URL del servidor / Server URL: {url}")
+    click.echo("Escanee con ODK Collect: Configurar proyecto > Escanear código QR")
+    click.echo("Scan in ODK Collect: Add project > Scan QR code")
+    click.echo(onboarding.qr_terminal(payload))
+    click.echo(f"QR: {png}  {svg}")
+
+
+def _actor_named(session, login: str):  # type: ignore[no-untyped-def]
+    from app.auth.actors import actor_for_user
+
+    return actor_for_user(session, auth_service.get_user(session, login))
+
+
+def _iso_date(value: str | None):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.command("export")
+@click.argument("xml_form_id")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["csv.zip", "csv", "xlsx", "geojson", "jsonl"]),
+    default="csv.zip",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--as", "login", default=None, help="Usuario cuyos permisos se aplican.")
+@click.option("--project", "project_id", type=int)
+@click.option(
+    "--labels", type=click.Choice(["es", "en"]), help="Opciones como etiquetas."
+)
+@click.option(
+    "--headers", type=click.Choice(["es", "en"]), help="Encabezados como etiquetas."
+)
+@click.option("--since", help="Desde (AAAA-MM-DD).")
+@click.option("--until", help="Hasta, sin incluir (AAAA-MM-DD).")
+@click.option("--review-state", "review_states", multiple=True)
+@click.option("--ayllu")
+@click.option("--mesa")
+@click.option("--no-media", is_flag=True, help="CSV zip sin la carpeta media/.")
+@with_appcontext
+def export_command(
+    xml_form_id: str,
+    export_format: str,
+    out: Path,
+    login: str | None,
+    project_id: int | None,
+    labels: str | None,
+    headers: str | None,
+    since: str | None,
+    until: str | None,
+    review_states: tuple[str, ...],
+    ayllu: str | None,
+    mesa: str | None,
+    no_media: bool,
+) -> None:
+    """Exporta los envíos de un formulario a un archivo / Export to a file.
+
+    Knowledge governance applies as for the user given with --as (default: the
+    first admin): restricted practices need that user's guardian role.
+    """
+    from app.exports import service as exports_service
+
+    runtime = current_runtime()
+    options = exports_service.ExportOptions(
+        format=export_format,
+        filters=exports_service.ExportFilters(
+            since=_iso_date(since),
+            until=_iso_date(until),
+            review_states=review_states,
+            ayllu=ayllu,
+            mesa=mesa,
+        ),
+        labels_lang=labels,
+        header_lang=headers,
+        attachments=export_format == "csv.zip" and not no_media,
+    )
+    try:
+        with runtime.db.transaction() as session:
+            pid = project_id or _default_project_id(session)
+            actor = _actor_named(session, login or runtime.settings.admin_user)
+            plan = exports_service.plan_export(
+                session,
+                project_id=pid,
+                xml_form_id=xml_form_id,
+                actor=actor,
+                options=options,
+            )
+            exports_service.record_export(session, plan)
+    except AppError as error:
+        _fail(error)
+        return
+    size = 0
+    with runtime.db.read() as session, out.open("wb") as fh:
+        for chunk in exports_service.export_chunks(session, runtime.blobs, plan):
+            fh.write(chunk)
+            size += len(chunk)
+    click.echo(f"{out} ({size} bytes)")
+
+
+@click.command("aggregate")
+@click.argument("name")
+@click.option(
+    "--format", "out_format", type=click.Choice(["json", "csv"]), default="json"
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "login", default=None, help="Usuario cuyos permisos se aplican.")
+@click.option("--project", "project_id", type=int)
+@click.option("--since", help="Desde (AAAA-MM-DD).")
+@click.option("--until", help="Hasta, sin incluir (AAAA-MM-DD).")
+@click.option("--ayllu")
+@click.option("--mesa")
+@with_appcontext
+def aggregate_command(
+    name: str,
+    out_format: str,
+    out: Path | None,
+    login: str | None,
+    project_id: int | None,
+    since: str | None,
+    until: str | None,
+    ayllu: str | None,
+    mesa: str | None,
+) -> None:
+    """Cifras de planificación / Planning figures (necesidades, practicas, ...)."""
+    import csv
+    import io
+    import json
+
+    from app.aggregates import service as aggregates_service
+    from app.governance.service import Viewer
+
+    if name not in aggregates_service.AGGREGATES:
+        names = ", ".join(sorted(aggregates_service.AGGREGATES))
+        click.echo(
+            f"Error: agregado desconocido / unknown aggregate. ({names})", err=True
+        )
+        sys.exit(2)
+    runtime = current_runtime()
+    try:
+        with runtime.db.read() as session:
+            pid = project_id or _default_project_id(session)
+            actor = _actor_named(session, login or runtime.settings.admin_user)
+            result = aggregates_service.AGGREGATES[name](
+                session,
+                pid,
+                Viewer(actor=actor, project_id=pid),
+                since=_iso_date(since),
+                until=_iso_date(until),
+                ayllu=ayllu,
+                mesa=mesa,
+            )
+    except AppError as error:
+        _fail(error)
+        return
+    if out_format == "json":
+        text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
+    else:
+        header, rows = aggregates_service.to_csv_rows(name, result)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(str(out))
+    else:
+        click.echo(text)
+
+
+COMMANDS = [
+    export_command,
+    aggregate_command,
+    load_forms_command,
+    compile_forms_command,
+    upload_form_command,
+    create_app_user_command,
+    migrate_command,
+    setup_command,
+    urls_command,
+    create_user_command,
+    reset_password_command,
+    list_projects_command,
+]
+
+
+def register_cli(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=False)

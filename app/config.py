@@ -1,0 +1,135 @@
+"""Settings: every knob Ayni has, read from environment variables.
+
+Each variable is named and coerced beside its declaration, with a default that is
+safe for the embedded deployment (one laptop, SQLite under `instance/`). The grown
+deployment changes only environment variables, never code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a deployment that must not start."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgres://` URLs hosting providers hand out; use psycopg 3."""
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on", "si", "sí"}
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Development secret kept under `instance/`, so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when several workers start at once only one writes; the rest read it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+    app_env: str = "development"
+    database_url: str = ""
+    blob_dir: Path | None = None
+    blob_backend: str = "filesystem"  # "filesystem" | "database"
+    secret_key: str = ""
+    public_url: str | None = None
+    max_submission_bytes: int = 100_000_000
+    host: str = "0.0.0.0"  # noqa: S104 - tablets on the LAN must reach the laptop
+    port: int = 8000
+    workers: int = 2
+    log_level: str = "INFO"
+    default_project_name: str = "CdP Chipaya"
+    admin_user: str = "admin"
+    admin_email: str = "admin@localhost"
+    admin_password: str | None = None
+    trusted_proxy: bool = False  # honour X-Forwarded-Proto/-Host from a reverse proxy
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    load_forms_on_start: bool = True
+    login_attempts_per_minute: int = 10
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.app_env not in ENVIRONMENTS:
+            raise ConfigurationError(f"APP_ENV must be one of {ENVIRONMENTS}")
+        if not self.database_url:
+            url = f"sqlite:///{self.instance_dir / 'ayni.sqlite3'}"
+            object.__setattr__(self, "database_url", url)
+        object.__setattr__(
+            self, "database_url", normalize_database_url(self.database_url)
+        )
+        if self.blob_dir is None:
+            object.__setattr__(self, "blob_dir", self.instance_dir / "blobs")
+        if self.blob_backend not in ("filesystem", "database"):
+            raise ConfigurationError("BLOB_BACKEND must be filesystem or database")
+        if not self.secret_key:
+            if self.app_env == "production":
+                raise ConfigurationError(
+                    "SECRET_KEY is required when APP_ENV=production"
+                )
+            object.__setattr__(self, "secret_key", _secret_key(self.instance_dir))
+        if self.app_env == "production" and self.is_sqlite:
+            log.warning("production on SQLite: fine for one laptop, not for several")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        instance_dir = Path(env.get("AYNI_INSTANCE_DIR", str(DEFAULT_INSTANCE_DIR)))
+        blob_dir = env.get("BLOB_DIR")
+        return cls(
+            instance_dir=instance_dir,
+            app_env=env.get("APP_ENV", "development"),
+            database_url=env.get("DATABASE_URL", ""),
+            blob_dir=Path(blob_dir) if blob_dir else None,
+            blob_backend=env.get("BLOB_BACKEND", "filesystem"),
+            secret_key=env.get("SECRET_KEY", ""),
+            public_url=(env.get("PUBLIC_URL") or None),
+            max_submission_bytes=int(env.get("MAX_SUBMISSION_BYTES", "100000000")),
+            host=env.get("HOST", "0.0.0.0"),  # noqa: S104 - LAN service by design
+            port=int(env.get("PORT", "8000")),
+            workers=int(env.get("WORKERS", "2")),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            admin_user=env.get("AYNI_ADMIN_USER", "admin"),
+            admin_email=env.get("AYNI_ADMIN_EMAIL", "admin@localhost"),
+            admin_password=env.get("AYNI_ADMIN_PASSWORD") or None,
+            trusted_proxy=_bool(env.get("TRUSTED_PROXY", "0")),
+            forms_dir=Path(env.get("AYNI_FORMS_DIR", str(PROJECT_ROOT / "forms"))),
+            load_forms_on_start=_bool(env.get("AYNI_LOAD_FORMS", "1")),
+        )

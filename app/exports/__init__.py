@@ -1,0 +1,1 @@
+"""Exports: Central-compatible CSV zip, labelled XLSX, GeoJSON and JSON lines."""

@@ -1,0 +1,1 @@
+"""The form registry: XLSForm compilation, XForm parsing and publishing."""

@@ -1,0 +1,183 @@
+"""XLSForm (xlsx, xls, markdown) to XForm: the only module that imports pyxform.
+
+It owns the call into pyxform and turning pyxform's failures into
+`XlsFormInvalidError` with pyxform's own text (which names sheet and row).
+Keeping pyxform behind this one module means a pyxform upgrade can change
+compiled output but never models, migrations or ingest (style.md §1). It runs
+pyxform with `validate=False`: ODK Validate needs Java, which the embedded
+deployment does not have. Warnings are always returned, never swallowed.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from lxml import etree
+from openpyxl.utils.exceptions import InvalidFileException
+from pyxform.errors import PyXFormError
+from pyxform.xls2xform import convert
+from xlrd import XLRDError
+from xlrd.compdoc import CompDocError
+
+from app.forms.errors import XFormInvalidError, XlsFormInvalidError
+from app.forms.xform import XF_NS, parse_xform
+from app.xmlutil import parse_xml
+
+_SUFFIXES = (".xlsx", ".xls", ".md")
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls is an OLE2 compound file
+# The filename stem becomes the form id when the settings sheet has no form_id
+# (as Central does with the uploaded file's name); keep it a plain identifier.
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+# Errors pyxform lets escape for a file that is not a readable workbook.
+_READ_ERRORS = (
+    PyXFormError,
+    zipfile.BadZipFile,
+    InvalidFileException,
+    XLRDError,
+    CompDocError,
+)
+
+
+@dataclass(frozen=True)
+class CompiledForm:
+    xml: bytes
+    xml_form_id: str
+    version: str
+    title: str
+    warnings: tuple[str, ...]
+
+
+def compile_xlsform(data: bytes, *, filename: str = "form.xlsx") -> CompiledForm:
+    """Compile an XLSForm workbook (.xlsx, .xls) or markdown table (.md).
+
+    The type comes from the filename's suffix; the filename's stem is the form
+    id when the settings sheet names none.
+
+    Raises: XlsFormInvalidError (not a workbook, or pyxform refused it).
+    """
+    name = PurePath(filename).name or "form.xlsx"
+    suffix = _file_type(data, PurePath(name).suffix.lower(), name)
+    if suffix == ".md":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise XlsFormInvalidError(
+                f"«{name}» no está codificado en UTF-8.",
+                f"'{name}' is not UTF-8 encoded.",
+                errors=[f"UTF-8: byte {exc.start}"],
+            ) from exc
+    stem = _UNSAFE_ID_CHARS.sub("_", PurePath(name).stem).strip("._-")
+    return _compile(data, suffix=suffix, fallback_id=stem or None, name=name)
+
+
+def compile_markdown(md: str) -> CompiledForm:
+    """Compile an XLSForm written as markdown tables (tests, small forms).
+
+    Raises: XlsFormInvalidError.
+    """
+    return _compile(md.encode("utf-8"), suffix=".md", fallback_id=None, name="form.md")
+
+
+def _file_type(data: bytes, suffix: str, name: str) -> str:
+    # Excel users rename files; the two binary formats have unambiguous magic
+    # numbers, so trust the bytes over the suffix when they disagree.
+    if suffix in (".xlsx", ".xls"):
+        if data.startswith(_ZIP_MAGIC):
+            return ".xlsx"
+        if data.startswith(_OLE2_MAGIC):
+            return ".xls"
+        raise XlsFormInvalidError(
+            f"«{name}» no es un libro de Excel (.xlsx o .xls).",
+            f"'{name}' is not an Excel workbook (.xlsx or .xls).",
+            errors=[f"{name}: not a workbook"],
+        )
+    if suffix == ".md":
+        return suffix
+    raise XlsFormInvalidError(
+        f"Tipo de archivo no admitido: «{name}». Use .xlsx, .xls o .md.",
+        f"Unsupported file type: '{name}'. Use .xlsx, .xls or .md.",
+        errors=[f"{name}: unsupported file type"],
+    )
+
+
+def _compile(
+    data: bytes, *, suffix: str, fallback_id: str | None, name: str
+) -> CompiledForm:
+    warnings: list[str] = []
+    try:
+        if fallback_id is None:
+            result = convert(
+                xlsform=data, warnings=warnings, validate=False, file_type=suffix
+            )
+        else:
+            # pyxform takes the fallback form id only from a file path's stem,
+            # so the bytes go through a private temporary file of that name.
+            with tempfile.TemporaryDirectory(prefix="ayni-xlsform-") as tmp:
+                path = Path(tmp) / f"{fallback_id}{suffix}"
+                path.write_bytes(data)
+                result = convert(
+                    xlsform=str(path),
+                    warnings=warnings,
+                    validate=False,
+                    file_type=suffix,
+                )
+    except _READ_ERRORS as exc:
+        message = str(exc).strip() or type(exc).__name__
+        raise XlsFormInvalidError(
+            f"El XLSForm «{name}» no es válido: {message}",
+            f"The XLSForm '{name}' is not valid: {message}",
+            errors=[line for line in message.splitlines() if line.strip()],
+            warnings=warnings,
+        ) from exc
+    xml, dropped_url = _without_submission_url(result.xform.encode("utf-8"))
+    if dropped_url:
+        warnings.append(
+            "settings: submission_url ignorado; los envíos siempre van a Ayni. / "
+            "submission_url ignored; submissions always go to Ayni."
+        )
+    try:
+        schema = parse_xform(xml)
+    except XFormInvalidError as exc:
+        # e.g. an empty form_title: pyxform accepts it, Collect would not.
+        raise XlsFormInvalidError(
+            exc.es, exc.en, errors=[exc.en], warnings=warnings
+        ) from exc
+    return CompiledForm(
+        xml=xml,
+        xml_form_id=schema.xml_form_id,
+        version=schema.version,
+        title=schema.title,
+        warnings=tuple(warnings),
+    )
+
+
+def _without_submission_url(xml: bytes) -> tuple[bytes, bool]:
+    """Drop `submission_url` from the XForm: tablets must post back to Ayni.
+
+    A `<submission action=...>` makes Collect send records to that URL instead
+    of the server it downloaded the form from. The element itself stays, since
+    it also carries an encrypted form's public key and auto-send settings.
+    Rewritten only when present, so ordinary output is pyxform's bytes as-is.
+    Returns the XForm and whether a URL was dropped.
+    """
+    if b"<submission" not in xml:
+        return xml, False
+    root = parse_xml(xml, XFormInvalidError)
+    actions = [
+        element
+        for element in root.iter(f"{{{XF_NS}}}submission")
+        if element.get("action") is not None
+    ]
+    if not actions:
+        return xml, False
+    for element in actions:
+        del element.attrib["action"]
+    # pyxform writes this declaration; keep it so the bytes look the same.
+    body = etree.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0"?>' + body, True

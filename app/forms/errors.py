@@ -1,0 +1,69 @@
+"""Errors of the form registry: compiling, parsing, finding and versioning forms.
+
+Each carries a stable `code` and a Spanish-then-English message fit to show an
+enumerator in Collect or a coordinator in the web console (style.md §6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.errors import ConflictError, InvalidInputError, NotFoundError
+
+
+class XlsFormInvalidError(InvalidInputError):
+    """pyxform refused the workbook; `errors` name sheet and row when it can."""
+
+    code = "xlsform_invalid"
+    default_es = "El XLSForm no es válido."
+    default_en = "The XLSForm is not valid."
+
+    def __init__(
+        self,
+        es: str | None = None,
+        en: str | None = None,
+        *,
+        errors: Iterable[str] = (),
+        warnings: Iterable[str] = (),
+        **extra: object,
+    ):
+        self.errors: list[str] = list(errors)
+        self.warnings: list[str] = list(warnings)
+        # In `extra` too, so the API's problem+json carries them (api/problems.py).
+        super().__init__(es, en, errors=self.errors, warnings=self.warnings, **extra)
+
+
+class XFormInvalidError(InvalidInputError):
+    code = "xform_invalid"
+    default_es = "El XForm no es válido."
+    default_en = "The XForm is not valid."
+
+
+class FormNotFoundError(NotFoundError):
+    code = "form_not_found"
+    default_es = "No se encontró el formulario."
+    default_en = "The form was not found."
+
+
+class FormVersionNotFoundError(NotFoundError):
+    code = "form_version_not_found"
+    default_es = "La versión del formulario indicada en este envío no existe."
+    default_en = "The form version specified in this submission does not exist."
+
+
+class FormClosedError(ConflictError):
+    code = "form_closed"
+    default_es = "Este formulario no acepta envíos en este momento."
+    default_en = "This form is not currently accepting submissions."
+
+
+class FormVersionConflictError(ConflictError):
+    code = "form_version_conflict"
+    default_es = (
+        "El formulario cambió pero su versión sigue igual: cambie la versión "
+        "en la hoja settings y vuelva a cargarlo."
+    )
+    default_en = (
+        "The form changed but its version did not: change the version in the "
+        "settings sheet and load it again."
+    )

@@ -1,0 +1,42 @@
+"""gunicorn settings for `make run` and the grown deployment.
+
+Everything comes from the environment (HOST, PORT, WORKERS, THREADS), like the
+app's own Settings. Threads per worker let a slow tablet upload over a weak link
+without blocking the other tablets.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from app.logredact import redact
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+workers = int(os.environ.get("WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "4"))
+# Collect's read/write timeout is 60 s (openrosa.md §2); give uploads longer.
+timeout = 120
+graceful_timeout = 30
+accesslog = os.environ.get("ACCESS_LOG", "-")
+# No control socket: several servers on one machine (tests, benchmarks) would
+# share its default path under $HOME.
+no_control_socket = True
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class RedactingLogger(Logger):
+    """Access log without app-user tokens in request lines and URLs."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger

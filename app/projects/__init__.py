@@ -1,0 +1,1 @@
+"""Projects: the default project of the embedded deployment, listing."""

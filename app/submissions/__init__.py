@@ -1,0 +1,1 @@
+"""Submission ingest: instance XML parsing, attachments and the resend rules."""

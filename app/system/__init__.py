@@ -1,0 +1,1 @@
+"""Whole-system services: health checks and first-start bootstrap."""

@@ -1,0 +1,123 @@
+"""Test helpers shared by the suites: forms, instances, accounts, counts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from lxml import etree
+
+from app.auth import service as auth_service
+from app.db.models import Blob, Submission, SubmissionAttachment, SubmissionVersion
+from app.forms import service as forms_service
+from app.forms.compiler import compile_markdown
+from app.projects import service as projects_service
+from app.runtime import Runtime
+from app.system.service import bootstrap
+
+ADMIN_PASSWORD = "clave-de-prueba-123"
+
+# A form with what Collect sends most: groups, a repeat with a photo inside, a
+# top-level photo, a select, a geopoint.
+ENCUESTA_MD = """
+| survey |
+| | type | name | label::Español (es) | label::English (en) |
+| | text | nombre | Nombre | Name |
+| | begin_group | lugar | Lugar | Place |
+| | select_one ayllu | ayllu | Ayllu | Ayllu |
+| | geopoint | ubicacion | Ubicación | Location |
+| | end_group | | | |
+| | image | foto | Foto | Photo |
+| | begin_repeat | asistentes | Asistentes | Attendees |
+| | text | asistente | Nombre | Name |
+| | image | foto_asistente | Foto | Photo |
+| | end_repeat | | | |
+| choices |
+| | list_name | name | label::Español (es) | label::English (en) |
+| | ayllu | aransaya | Aransaya | Aransaya |
+| | ayllu | manasaya | Manasaya | Manasaya |
+| settings |
+| | form_id | version | form_title | default_language |
+| | encuesta | {version} | Encuesta de prueba | Español (es) |
+"""
+
+
+def encuesta_md(version: str = "2026112401") -> str:
+    return ENCUESTA_MD.replace("{version}", version)
+
+
+def new_instance_id() -> str:
+    return f"uuid:{uuid.uuid4()}"
+
+
+def encuesta_xml(
+    instance_id: str,
+    *,
+    version: str = "2026112401",
+    nombre: str = "Juana",
+    foto: str | None = "1732455064123.jpg",
+    asistentes: tuple[tuple[str, str | None], ...] = (("Pedro", None),),
+    deprecated_id: str | None = None,
+    form_id: str = "encuesta",
+) -> bytes:
+    """Instance XML written the way Collect writes it."""
+    root = etree.Element("data", id=form_id, version=version)
+    etree.SubElement(root, "nombre").text = nombre
+    lugar = etree.SubElement(root, "lugar")
+    etree.SubElement(lugar, "ayllu").text = "aransaya"
+    etree.SubElement(lugar, "ubicacion").text = "-19.0412 -68.0843 3650 5"
+    etree.SubElement(root, "foto").text = foto
+    for name, photo in asistentes:
+        rep = etree.SubElement(root, "asistentes")
+        etree.SubElement(rep, "asistente").text = name
+        etree.SubElement(rep, "foto_asistente").text = photo
+    meta = etree.SubElement(root, "meta")
+    etree.SubElement(meta, "instanceID").text = instance_id
+    if deprecated_id:
+        etree.SubElement(meta, "deprecatedID").text = deprecated_id
+    return b"<?xml version='1.0' ?>" + etree.tostring(root)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    project_id: int
+    admin_id: int
+    token: str  # an app user's token in the default project
+
+
+def seed(runtime: Runtime, *, md: str | None = None, media=None) -> Seeded:  # type: ignore[no-untyped-def]
+    """Default project + admin + the test form + one app user."""
+    with runtime.db.transaction() as session:
+        bootstrap(
+            session,
+            project_name="CdP Chipaya",
+            admin_user="admin",
+            admin_email="admin@localhost",
+            admin_password=ADMIN_PASSWORD,
+            admin_collect_enabled=True,
+        )
+        project = projects_service.default_project(session)
+        admin = auth_service.find_user(session, "admin")
+        assert admin is not None
+        forms_service.publish_form(
+            session,
+            runtime.blobs,
+            project_id=project.id,
+            compiled=compile_markdown(md or encuesta_md()),
+            media=media,
+        )
+        app_user = auth_service.create_app_user(
+            session, project_id=project.id, display_name="Tableta 1"
+        )
+        return Seeded(project.id, admin.id, app_user.token)
+
+
+def counts(runtime: Runtime) -> dict[str, int]:
+    with runtime.db.read() as session:
+        return {
+            model.__tablename__: session.scalar(
+                sa.select(sa.func.count()).select_from(model)
+            )
+            for model in (Submission, SubmissionVersion, SubmissionAttachment, Blob)
+        }
