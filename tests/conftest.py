@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -109,6 +109,26 @@ def app(settings: Settings) -> Iterator[Flask]:
     application.config["TESTING"] = True
     yield application
     application.extensions["ayni"].db.dispose()
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Iterator[Callable[..., Flask]]:
+    """Build more apps on this test's database with some settings changed.
+
+    Each one's engine is disposed after the test: a pooled connection left to
+    the garbage collector fails a later, unrelated test with a ResourceWarning.
+    """
+    made: list[Flask] = []
+
+    def make(**changes: object) -> Flask:
+        application = create_app(settings.with_(**changes))
+        application.config["TESTING"] = True
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.extensions["ayni"].db.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
 from app.auth import passwords
 from app.auth import service as auth_service
 from app.db.models import Project, RoleAssignment, User
@@ -21,9 +20,9 @@ def test_healthz_is_200_when_database_migrations_and_blobs_are_fine(client):
 
 
 def test_healthz_is_503_with_the_reason_when_the_database_is_not_migrated(
-    settings, tmp_path
+    make_app, tmp_path
 ):
-    app = create_app(settings.with_(database_url=f"sqlite:///{tmp_path / 'new.db'}"))
+    app = make_app(database_url=f"sqlite:///{tmp_path / 'new.db'}")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert "migration" in " ".join(response.get_json()["problems"])

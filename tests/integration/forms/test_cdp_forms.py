@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from flask import Flask
 from lxml import etree
 
-from app import create_app
 from app.auth.actors import actor_for_user
 from app.auth.service import find_user
 from app.blobs import iter_blob
@@ -374,19 +373,9 @@ def test_a_stale_compiled_form_is_reported_by_name(repo_copy, how):
 
 
 @pytest.fixture
-def app_for(settings) -> Iterator:  # type: ignore[no-untyped-def]
+def app_for(make_app) -> Callable[[Path], Flask]:  # type: ignore[no-untyped-def]
     """Build apps on this test's database with another forms/ directory."""
-    made: list[Flask] = []
-
-    def make(forms_dir: Path) -> Flask:
-        application = create_app(settings.with_(forms_dir=forms_dir))
-        application.config["TESTING"] = True
-        made.append(application)
-        return application
-
-    yield make
-    for application in made:
-        application.extensions["ayni"].db.dispose()
+    return lambda forms_dir: make_app(forms_dir=forms_dir)
 
 
 @pytest.mark.parametrize("how", STALENESS)

@@ -82,11 +82,9 @@ def test_basic_is_refused_over_plain_http(client, seeded):
     assert all(c.startswith("Digest ") for c in challenges)
 
 
-def test_basic_is_offered_and_accepted_behind_a_trusted_https_proxy(settings, runtime):
-    from app import create_app
-
+def test_basic_is_offered_and_accepted_behind_a_trusted_https_proxy(make_app, runtime):
     seed(runtime)
-    proxied = create_app(settings.with_(trusted_proxy=True)).test_client()
+    proxied = make_app(trusted_proxy=True).test_client()
     https = {**OPENROSA, "X-Forwarded-Proto": "https"}
     bare = proxied.get("/formList", headers=https)
     challenges = bare.headers.getlist("WWW-Authenticate")

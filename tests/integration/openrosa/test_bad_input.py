@@ -135,10 +135,8 @@ def test_closed_form_is_409(client, runtime, seeded):
     assert_refused(runtime, response, 409, "no acepta")
 
 
-def test_body_over_the_limit_is_413_before_it_is_read(settings, seeded):
-    from app import create_app
-
-    small = create_app(settings.with_(max_submission_bytes=50_000))
+def test_body_over_the_limit_is_413_before_it_is_read(make_app, seeded):
+    small = make_app(max_submission_bytes=50_000)
     runtime = small.extensions["ayni"]
     limit = small.config["MAX_CONTENT_LENGTH"]
     body = raw_multipart(
@@ -153,7 +151,6 @@ def test_body_over_the_limit_is_413_before_it_is_read(settings, seeded):
         headers={**OPENROSA, "Content-Type": "multipart/form-data; boundary=XX"},
     )
     assert_refused(runtime, response, 413)
-    runtime.db.dispose()
 
 
 def test_multipart_without_xml_submission_file_is_400(client, runtime, seeded):
