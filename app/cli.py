@@ -18,6 +18,7 @@ from app.db.migrate import upgrade as migrate_upgrade
 from app.errors import AppError
 from app.forms import service as forms_service
 from app.forms.errors import XlsFormInvalidError
+from app.governance import service as governance_service
 from app.netinfo import server_urls
 from app.projects import onboarding
 from app.projects import service as projects_service
@@ -476,6 +477,108 @@ def aggregate_command(
         click.echo(text)
 
 
+@click.command("withdraw-consent")
+@click.option(
+    "--as", "login", required=True, help="Quién lo registra / Who records it."
+)
+@click.option("--reason", required=True, help="Motivo (queda en la auditoría).")
+@click.option("--instance-id", help="Retiro individual: el instanceID del registro.")
+@click.option("--form", "xml_form_id", default="practica_saber", show_default=True)
+@click.option("--ayllu", help="Retiro colectivo: el ayllu (nombre de la opción).")
+@click.option("--project", "project_id", type=int)
+@with_appcontext
+def withdraw_consent_command(
+    login: str,
+    reason: str,
+    instance_id: str | None,
+    xml_form_id: str,
+    ayllu: str | None,
+    project_id: int | None,
+) -> None:
+    """Registra un retiro de consentimiento / Record a consent withdrawal.
+
+    Con --instance-id, el de un registro (capa individual); con --ayllu, el de
+    las autoridades del ayllu (capa colectiva). Los registros dejan de verse al
+    instante en la consola, las exportaciones y los agregados.
+    """
+    if (instance_id is None) == (ayllu is None):
+        raise click.UsageError("Use --instance-id o --ayllu (uno de los dos).")
+    try:
+        with current_runtime().db.transaction() as session:
+            pid = project_id or _default_project_id(session)
+            actor = _actor_named(session, login)
+            submission_id = None
+            if instance_id is not None:
+                submission_id = governance_service.find_governed_submission(
+                    session, pid, xml_form_id, instance_id
+                ).submission_id
+            withdrawal = governance_service.withdraw_consent_as(
+                session,
+                actor,
+                project_id=pid,
+                layer="individual" if instance_id is not None else "colectivo",
+                submission_id=submission_id,
+                ayllu=ayllu,
+                reason=reason,
+            )
+            withdrawal_id = withdrawal.id
+    except AppError as error:
+        _fail(error)
+        return
+    click.echo(
+        f"Retiro {withdrawal_id} registrado / Withdrawal {withdrawal_id} recorded."
+    )
+
+
+@click.command("lift-withdrawal")
+@click.argument("withdrawal_id", type=int)
+@click.option("--as", "login", required=True, help="Quién lo levanta / Who lifts it.")
+@click.option(
+    "--reason", required=True, help="Motivo (consentimiento otorgado de nuevo)."
+)
+@click.option("--project", "project_id", type=int)
+@with_appcontext
+def lift_withdrawal_command(
+    withdrawal_id: int, login: str, reason: str, project_id: int | None
+) -> None:
+    """Levanta un retiro de consentimiento / Lift a consent withdrawal."""
+    try:
+        with current_runtime().db.transaction() as session:
+            pid = project_id or _default_project_id(session)
+            governance_service.lift_withdrawal_as(
+                session, _actor_named(session, login), pid, withdrawal_id, reason
+            )
+    except AppError as error:
+        _fail(error)
+        return
+    click.echo(f"Retiro {withdrawal_id} levantado / Withdrawal {withdrawal_id} lifted.")
+
+
+@click.command("list-withdrawals")
+@click.option("--project", "project_id", type=int)
+@with_appcontext
+def list_withdrawals_command(project_id: int | None) -> None:
+    """Historial de retiros de consentimiento / Consent withdrawal history."""
+    with current_runtime().db.read() as session:
+        pid = project_id or _default_project_id(session)
+        history = governance_service.withdrawal_history(session, pid)
+    for entry in history:
+        target = (
+            f"{entry.xml_form_id} {entry.instance_id}"
+            if entry.layer == "individual"
+            else f"ayllu {entry.ayllu}"
+        )
+        state = (
+            f"levantado / lifted {entry.lifted_at:%Y-%m-%d} ({entry.lifted_by})"
+            if entry.lifted_at
+            else "vigente / in force"
+        )
+        click.echo(
+            f"{entry.id}\t{entry.layer}\t{target}\t{entry.created_at:%Y-%m-%d}"
+            f"\t{entry.recorded_by}\t{state}\t{entry.reason}"
+        )
+
+
 COMMANDS = [
     export_command,
     aggregate_command,
@@ -489,6 +592,9 @@ COMMANDS = [
     create_user_command,
     reset_password_command,
     list_projects_command,
+    withdraw_consent_command,
+    lift_withdrawal_command,
+    list_withdrawals_command,
 ]
 
 

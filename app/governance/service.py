@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth.actors import Actor
 from app.db.models import (
@@ -35,7 +35,12 @@ from app.db.models import (
 )
 from app.db.models.governance import CONSENT_LAYERS
 from app.db.types import utcnow
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from app.exports.records import ExportRecord
 from app.forms import service as forms_service
 from app.governance import rules
@@ -45,15 +50,23 @@ from app.projects import service as projects_service
 __all__ = [
     "ConsentAlreadyLiftedError",
     "ConsentAlreadyWithdrawnError",
+    "ConsentPermissionError",
     "ConsentWithdrawalInvalidError",
     "ConsentWithdrawalNotFoundError",
     "GovernanceContext",
     "Viewer",
     "Visibility",
+    "can_govern_consent",
+    "find_governed_submission",
     "governance_context",
+    "governed_places",
     "lift_withdrawal",
+    "lift_withdrawal_as",
     "list_withdrawals",
+    "may_change_consent",
     "withdraw_consent",
+    "withdraw_consent_as",
+    "withdrawal_history",
 ]
 
 MAX_AYLLU = 64
@@ -77,6 +90,18 @@ class ConsentAlreadyLiftedError(ConflictError):
     code = "consent_withdrawal_already_lifted"
     default_es = "Ese retiro de consentimiento ya fue levantado."
     default_en = "That consent withdrawal was already lifted."
+
+
+class ConsentPermissionError(PermissionDeniedError):
+    code = "consent_permission_denied"
+    default_es = (
+        "Solo la administración del sitio, quien gestiona el proyecto o quien "
+        "custodia ese ayllu puede registrar o levantar un retiro de consentimiento."
+    )
+    default_en = (
+        "Only a site admin, a project manager or the guardian of that ayllu may "
+        "record or lift a consent withdrawal."
+    )
 
 
 class ConsentWithdrawalNotFoundError(NotFoundError):
@@ -454,3 +479,221 @@ def list_withdrawals(
             query.order_by(ConsentWithdrawal.created_at, ConsentWithdrawal.id)
         )
     )
+
+
+# --- Who may record a withdrawal -----------------------------------------------------
+#
+# domain.md §8 (q. 5) leaves open who may withdraw collective consent; until the
+# GAIOC decides, the people who already answer for the project's knowledge may
+# record it: site admins, the project's managers, and the guardian of the ayllu
+# concerned. Tablets (app users) never may: withdrawal is told to a person.
+
+
+def can_govern_consent(actor: Actor | None, project_id: int) -> bool:
+    """Whether the actor may record withdrawals for at least one ayllu here
+    (the console shows the consent page to these people)."""
+    if actor is None or actor.kind != "user":
+        return False
+    return (
+        actor.site_admin
+        or actor.has_project_role(project_id, "manager")
+        or bool(actor.guardian_ayllus(project_id))
+    )
+
+
+def may_change_consent(actor: Actor | None, project_id: int, ayllu: str | None) -> bool:
+    """Whether the actor may record or lift a withdrawal covering `ayllu`
+    (None: a record with no ayllu, which only admins and managers answer for)."""
+    if actor is None or actor.kind != "user":
+        return False
+    if actor.site_admin or actor.has_project_role(project_id, "manager"):
+        return True
+    return ayllu is not None and ayllu in actor.guardian_ayllus(project_id)
+
+
+@dataclass(frozen=True)
+class GovernedSubmission:
+    """A knowledge record found for a withdrawal: no content, only its place."""
+
+    submission_id: int
+    instance_id: str
+    xml_form_id: str
+    ayllu: str | None
+
+
+def find_governed_submission(
+    session: Session, project_id: int, xml_form_id: str, instance_id: str
+) -> GovernedSubmission:
+    """The knowledge record a holder asks to withdraw, by form and instanceID.
+
+    Found whatever its visibility: a withdrawal must be recordable for a
+    record its recorder cannot read (restricted, or already hidden).
+
+    Raises:
+        ConsentWithdrawalInvalidError: no such record, or its form records no
+            knowledge.
+    """
+    row = session.execute(
+        sa.select(Submission.id)
+        .join(Form, Form.id == Submission.form_id)
+        .where(
+            Form.project_id == project_id,
+            Form.xml_form_id == xml_form_id,
+            Submission.instance_id == instance_id,
+        )
+    ).first()
+    if row is None:
+        raise _invalid(
+            f"No hay un envío «{instance_id}» del formulario «{xml_form_id}» "
+            "en este proyecto.",
+            f"No submission '{instance_id}' of form '{xml_form_id}' in this project.",
+        )
+    return _governed_place(session, project_id, row.id)
+
+
+def _governed_place(
+    session: Session, project_id: int, submission_id: int
+) -> GovernedSubmission:
+    submission, form = _governed_submission(session, project_id, submission_id)
+    values = session.scalar(
+        sa.select(SubmissionVersion.field_values).where(
+            SubmissionVersion.id == submission.current_version_id
+        )
+    )
+    return GovernedSubmission(
+        submission_id=submission.id,
+        instance_id=submission.instance_id,
+        xml_form_id=form.xml_form_id,
+        ayllu=rules.record_ayllu(values or {}),
+    )
+
+
+def _require_consent_rights(actor: Actor, project_id: int, ayllu: str | None) -> None:
+    if not may_change_consent(actor, project_id, ayllu):
+        raise ConsentPermissionError()
+
+
+def withdraw_consent_as(
+    session: Session,
+    actor: Actor,
+    *,
+    project_id: int,
+    layer: str,
+    reason: str,
+    submission_id: int | None = None,
+    ayllu: str | None = None,
+) -> ConsentWithdrawal:
+    """`withdraw_consent`, recorded by `actor` once their right is checked
+    (the record's own ayllu decides for an individual withdrawal).
+
+    Raises: ConsentPermissionError, and whatever `withdraw_consent` raises.
+    """
+    covered = ayllu
+    if layer == "individual" and submission_id is not None:
+        covered = _governed_place(session, project_id, submission_id).ayllu
+    _require_consent_rights(actor, project_id, covered)
+    return withdraw_consent(
+        session,
+        project_id=project_id,
+        layer=layer,
+        recorded_by_id=actor.id,
+        reason=reason,
+        submission_id=submission_id,
+        ayllu=ayllu,
+    )
+
+
+def lift_withdrawal_as(
+    session: Session, actor: Actor, project_id: int, withdrawal_id: int, reason: str
+) -> ConsentWithdrawal:
+    """`lift_withdrawal` by `actor`, for a withdrawal of this project.
+
+    Raises: ConsentWithdrawalNotFoundError, ConsentPermissionError, and
+    whatever `lift_withdrawal` raises.
+    """
+    withdrawal = session.get(ConsentWithdrawal, withdrawal_id)
+    if withdrawal is None or withdrawal.project_id != project_id:
+        raise ConsentWithdrawalNotFoundError()
+    covered = withdrawal.ayllu
+    if withdrawal.submission_id is not None:
+        covered = _governed_place(session, project_id, withdrawal.submission_id).ayllu
+    _require_consent_rights(actor, project_id, covered)
+    return lift_withdrawal(session, withdrawal_id, by_user_id=actor.id, reason=reason)
+
+
+@dataclass(frozen=True)
+class WithdrawalEntry:
+    """One line of a project's consent history, as a person reads it."""
+
+    id: int
+    layer: str
+    ayllu: str | None
+    xml_form_id: str | None
+    instance_id: str | None
+    reason: str
+    recorded_by: str
+    created_at: Any
+    lifted_at: Any
+    lifted_by: str | None
+    lift_reason: str | None
+
+
+def withdrawal_history(session: Session, project_id: int) -> list[WithdrawalEntry]:
+    """Every withdrawal of the project, newest first, lifted ones included:
+    who recorded it, when and why (domain.md §4, the audit trail). It names a
+    record only by form and instanceID, never by content."""
+    recorder = aliased(User)
+    lifter = aliased(User)
+    rows = session.execute(
+        sa.select(
+            ConsentWithdrawal,
+            recorder.display_name,
+            lifter.display_name,
+            Form.xml_form_id,
+            Submission.instance_id,
+        )
+        .join(recorder, recorder.id == ConsentWithdrawal.recorded_by_id)
+        .outerjoin(lifter, lifter.id == ConsentWithdrawal.lifted_by_id)
+        .outerjoin(Submission, Submission.id == ConsentWithdrawal.submission_id)
+        .outerjoin(Form, Form.id == ConsentWithdrawal.form_id)
+        .where(ConsentWithdrawal.project_id == project_id)
+        .order_by(ConsentWithdrawal.created_at.desc(), ConsentWithdrawal.id.desc())
+    )
+    return [
+        WithdrawalEntry(
+            id=w.id,
+            layer=w.layer,
+            ayllu=w.ayllu,
+            xml_form_id=xml_form_id,
+            instance_id=instance_id,
+            reason=w.reason,
+            recorded_by=recorded_by,
+            created_at=w.created_at,
+            lifted_at=w.lifted_at,
+            lifted_by=lifted_by,
+            lift_reason=w.lift_reason,
+        )
+        for w, recorded_by, lifted_by, xml_form_id, instance_id in rows
+    ]
+
+
+def governed_places(session: Session, project_id: int) -> tuple[list[str], list[str]]:
+    """(xml_form_ids of the project's knowledge forms, their ayllu choices):
+    what a withdrawal can name."""
+    versions = session.scalars(
+        sa.select(FormVersion)
+        .join(Form, Form.current_version_id == FormVersion.id)
+        .where(Form.project_id == project_id, Form.deleted_at.is_(None))
+        .order_by(Form.xml_form_id)
+    )
+    forms: list[str] = []
+    ayllus: dict[str, None] = {}
+    for version in versions:
+        schema = forms_service.schema_of(version)
+        if not rules.is_governed(schema):
+            continue
+        forms.append(schema.xml_form_id)
+        field = schema.field("ayllu")
+        if field is not None:
+            ayllus.update((choice.name, None) for choice in field.choices)
+    return forms, list(ayllus)

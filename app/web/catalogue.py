@@ -23,6 +23,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.tablets": ("Tabletas", "Tablets"),
     "nav.exports": ("Exportar datos", "Export data"),
     "nav.dashboard": ("Panel de planificación", "Planning dashboard"),
+    "nav.consent": ("Consentimientos", "Consent"),
     "footer.text": (
         "Ayni · Comunidades de Práctica de la Nación Originaria Uru Chipaya. "
         "Funciona sin internet: todo se sirve desde esta computadora.",
@@ -263,6 +264,78 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "type.binary.video": ("Video", "Video"),
     "type.binary.file": ("Archivo", "File"),
     # --- tablets ---------------------------------------------------------------
+    # --- consent withdrawals --------------------------------------------------
+    "consent.title": ("Retiros de consentimiento", "Consent withdrawals"),
+    "consent.lead": (
+        "Cuando una portadora o un portador de saberes, o las autoridades de un "
+        "ayllu, retiran su consentimiento, regístrelo aquí: los registros que "
+        "cubre dejan de verse al instante en la consola, las exportaciones y los "
+        "agregados. Nada se borra; el historial dice quién, cuándo y por qué.",
+        "When a knowledge holder, or an ayllu's authorities, withdraw consent, "
+        "record it here: the records it covers disappear at once from the "
+        "console, exports and figures. Nothing is deleted; the history says who, "
+        "when and why.",
+    ),
+    "consent.individual": (
+        "Retiro individual (una práctica)",
+        "Individual withdrawal (one practice)",
+    ),
+    "consent.individual_hint": (
+        "El ID de instancia está en la tableta y en la lista de envíos (uuid:…).",
+        "The instance ID is on the tablet and in the submissions list (uuid:…).",
+    ),
+    "consent.collective": (
+        "Retiro colectivo (todo un ayllu)",
+        "Collective withdrawal (a whole ayllu)",
+    ),
+    "consent.form": ("Formulario", "Form"),
+    "consent.instance": ("ID de instancia", "Instance ID"),
+    "consent.ayllu": ("Ayllu", "Ayllu"),
+    "consent.reason": ("Motivo", "Reason"),
+    "consent.reason_hint": (
+        "Queda en el registro de auditoría: por ejemplo, el acta de la asamblea.",
+        "It goes into the audit trail: for example, the assembly's minutes.",
+    ),
+    "consent.withdraw": ("Registrar el retiro", "Record the withdrawal"),
+    "consent.withdraw_confirm": (
+        "¿Registrar el retiro? Los registros dejarán de verse al instante.",
+        "Record the withdrawal? The records will disappear at once.",
+    ),
+    "consent.withdrawn": (
+        "Retiro registrado: esos registros ya no se ven en ninguna parte.",
+        "Withdrawal recorded: those records are no longer shown anywhere.",
+    ),
+    "consent.no_forms": (
+        "Este proyecto no tiene formularios de saberes con consentimiento.",
+        "This project has no knowledge forms with consent.",
+    ),
+    "consent.history": ("Historial", "History"),
+    "consent.none": ("No hay retiros registrados.", "No withdrawals recorded."),
+    "consent.layer": ("Capa", "Layer"),
+    "consent.layer.individual": ("Individual", "Individual"),
+    "consent.layer.colectivo": ("Colectivo", "Collective"),
+    "consent.target": ("Qué cubre", "What it covers"),
+    "consent.recorded": ("Registrado", "Recorded"),
+    "consent.status": ("Estado", "Status"),
+    "consent.active": ("Vigente", "In force"),
+    "consent.lifted_on": (
+        "Levantado el {when} por {who}: {why}",
+        "Lifted on {when} by {who}: {why}",
+    ),
+    "consent.lift": ("Levantar el retiro", "Lift the withdrawal"),
+    "consent.lift_reason": (
+        "Motivo (consentimiento otorgado de nuevo)",
+        "Reason (consent granted again)",
+    ),
+    "consent.lifted": (
+        "Retiro levantado: los registros vuelven a verse según su nivel de acceso.",
+        "Withdrawal lifted: the records are shown again by their access level.",
+    ),
+    "consent.who": ("{who} · {when}", "{who} · {when}"),
+    "submission.withdraw_link": (
+        "Registrar un retiro de consentimiento de este registro",
+        "Record a consent withdrawal for this record",
+    ),
     "tablets.title": ("Tabletas", "Tablets"),
     "tablets.lead": (
         "Cada tableta con ODK Collect tiene su propio acceso. Revóquelo si la "

@@ -203,6 +203,11 @@ def test_a_coordinator_works_through_the_console(app, runtime, live_server, brow
             assert "approved" in table
             assert "media/1732455064123.jpg" in archive.namelist()
 
+        # Consent withdrawals: where a knowledge holder's "no" is recorded.
+        page.get_by_role("link", name="Consentimientos").click()
+        page.get_by_role("heading", name="Retiros de consentimiento").wait_for()
+        shoot(page, "08b-consent")
+
         # Users, then the English switch.
         page.get_by_role("link", name="Usuarios").click()
         page.get_by_role("heading", name="Usuarios").wait_for()

@@ -97,6 +97,7 @@ def init_app(app: Flask) -> None:
     from app.web.views import (  # noqa: F401 - registers the routes
         admin,
         auth,
+        consent,
         dashboard,
         exports,
         projects,

@@ -13,6 +13,7 @@ from flask import flash, request
 from app.errors import AppError, InvalidInputError
 from app.exports import service as exports_service
 from app.forms import service as forms_service
+from app.governance import service as governance
 from app.projects import service as projects_service
 from app.submissions import review
 from app.web import session as web_session
@@ -33,6 +34,7 @@ class Permissions:
     view: bool  # submissions, dashboard
     review: bool  # review states, comments
     export: bool
+    consent: bool  # record and lift consent withdrawals
 
 
 def permissions(project_id: int) -> Permissions:
@@ -43,6 +45,7 @@ def permissions(project_id: int) -> Permissions:
         view=review.can_view(actor, project_id),
         review=review.can_review(actor, project_id),
         export=exports_service.can_export(actor, project_id),
+        consent=governance.can_govern_consent(actor, project_id),
     )
 
 
