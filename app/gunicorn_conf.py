@@ -22,9 +22,10 @@ threads = int(os.environ.get("THREADS", "4"))
 timeout = 120
 graceful_timeout = 30
 accesslog = os.environ.get("ACCESS_LOG", "-")
-# No control socket: several servers on one machine (tests, benchmarks) would
-# share its default path under $HOME.
-no_control_socket = True
+# No control socket (gunicorn >= 25): several servers on one machine (tests,
+# benchmarks, two projects on one laptop) would share its default path under
+# $HOME, and Ayni does not use it.
+control_socket_disable = True
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 

@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from lxml import etree
-from openpyxl.utils.exceptions import InvalidFileException
-from pyxform.errors import PyXFormError
-from pyxform.xls2xform import convert
-from xlrd import XLRDError
-from xlrd.compdoc import CompDocError
 
 from app.forms.errors import XFormInvalidError, XlsFormInvalidError
 from app.forms.xform import XF_NS, parse_xform
@@ -34,14 +29,21 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls is an OLE2 compound fi
 # (as Central does with the uploaded file's name); keep it a plain identifier.
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
-# Errors pyxform lets escape for a file that is not a readable workbook.
-_READ_ERRORS = (
-    PyXFormError,
-    zipfile.BadZipFile,
-    InvalidFileException,
-    XLRDError,
-    CompDocError,
-)
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """Errors pyxform lets escape for a file that is not a readable workbook."""
+    from openpyxl.utils.exceptions import InvalidFileException
+    from pyxform.errors import PyXFormError
+    from xlrd import XLRDError
+    from xlrd.compdoc import CompDocError
+
+    return (
+        PyXFormError,
+        zipfile.BadZipFile,
+        InvalidFileException,
+        XLRDError,
+        CompDocError,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,11 @@ def _file_type(data: bytes, suffix: str, name: str) -> str:
 def _compile(
     data: bytes, *, suffix: str, fallback_id: str | None, name: str
 ) -> CompiledForm:
+    # pyxform and its workbook readers weigh ~30 MB per process; only the
+    # rare compile pays for them, not every gunicorn worker serving Collect.
+    from pyxform.xls2xform import convert
+
+    read_errors = _read_errors()
     warnings: list[str] = []
     try:
         if fallback_id is None:
@@ -127,7 +134,7 @@ def _compile(
                     validate=False,
                     file_type=suffix,
                 )
-    except _READ_ERRORS as exc:
+    except read_errors as exc:
         message = str(exc).strip() or type(exc).__name__
         raise XlsFormInvalidError(
             f"El XLSForm «{name}» no es válido: {message}",
