@@ -28,17 +28,15 @@ from zipstream import ZIP_DEFLATED, ZipStream
 from app.auth.actors import Actor
 from app.blobs import BlobStore, iter_blob
 from app.db.models import (
-    AppUser,
     AuditLog,
     Blob,
     FormVersion,
     Submission,
     SubmissionAttachment,
-    SubmissionVersion,
-    User,
 )
 from app.errors import InvalidInputError, PermissionDeniedError
 from app.exports import csvfmt, geojson, jsonl, xlsx
+from app.exports.query import current_records
 from app.exports.records import ExportRecord
 from app.exports.tables import build_tables
 from app.forms import service as forms_service
@@ -220,55 +218,9 @@ def _matches(values: dict[str, Any], filters: ExportFilters) -> bool:
 
 def _records_query(plan: ExportPlan) -> sa.Select[Any]:
     filters = plan.options.filters
-    present = (
-        sa.select(
-            SubmissionAttachment.submission_version_id.label("vid"),
-            sa.func.count(SubmissionAttachment.id).label("expected"),
-            sa.func.count(SubmissionAttachment.blob_id).label("present"),
-        )
-        .group_by(SubmissionAttachment.submission_version_id)
-        .subquery()
-    )
-    edits = (
-        sa.select(
-            SubmissionVersion.submission_id.label("sid"),
-            (sa.func.count(SubmissionVersion.id) - 1).label("edits"),
-        )
-        .where(SubmissionVersion.form_id == plan.form_id)
-        .group_by(SubmissionVersion.submission_id)
-        .subquery()
-    )
-    submitter_name = sa.func.coalesce(User.display_name, AppUser.display_name)
-    stmt = (
-        sa.select(
-            Submission.id,
-            Submission.instance_id,
-            Submission.created_at,
-            Submission.updated_at,
-            Submission.deleted_at,
-            Submission.review_state,
-            Submission.device_id,
-            sa.func.coalesce(
-                Submission.submitter_user_id, Submission.submitter_app_user_id
-            ).label("submitter_id"),
-            submitter_name.label("submitter_name"),
-            SubmissionVersion.id.label("version_id"),
-            SubmissionVersion.form_version_id,
-            SubmissionVersion.field_values,
-            FormVersion.version.label("form_version"),
-            sa.func.coalesce(present.c.expected, 0).label("expected"),
-            sa.func.coalesce(present.c.present, 0).label("present"),
-            sa.func.coalesce(edits.c.edits, 0).label("edits"),
-        )
-        .join(SubmissionVersion, SubmissionVersion.id == Submission.current_version_id)
-        .join(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
-        .outerjoin(User, User.id == Submission.submitter_user_id)
-        .outerjoin(AppUser, AppUser.id == Submission.submitter_app_user_id)
-        .outerjoin(present, present.c.vid == SubmissionVersion.id)
-        .outerjoin(edits, edits.c.sid == Submission.id)
-        .where(Submission.form_id == plan.form_id)
-        # Newest first, as Central; id breaks ties so the order is total.
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
+    # Newest first, as Central; id breaks ties so the order is total.
+    stmt = current_records(plan.form_id).order_by(
+        Submission.created_at.desc(), Submission.id.desc()
     )
     if not filters.include_deleted:
         stmt = stmt.where(Submission.deleted_at.is_(None))

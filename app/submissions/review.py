@@ -44,6 +44,7 @@ from app.db.models import (
 )
 from app.db.types import utcnow
 from app.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from app.exports.query import current_records
 from app.exports.records import ExportRecord
 from app.forms import service as forms_service
 from app.forms.xform import FormSchema
@@ -256,56 +257,6 @@ def _submitter_name() -> sa.ColumnElement[Any]:
     return sa.func.coalesce(User.display_name, AppUser.display_name)
 
 
-def _records_query(form_id: int) -> sa.Select[Any]:
-    counts = (
-        sa.select(
-            SubmissionAttachment.submission_version_id.label("vid"),
-            sa.func.count(SubmissionAttachment.id).label("expected"),
-            sa.func.count(SubmissionAttachment.blob_id).label("present"),
-        )
-        .group_by(SubmissionAttachment.submission_version_id)
-        .subquery()
-    )
-    edits = (
-        sa.select(
-            SubmissionVersion.submission_id.label("sid"),
-            (sa.func.count(SubmissionVersion.id) - 1).label("edits"),
-        )
-        .where(SubmissionVersion.form_id == form_id)
-        .group_by(SubmissionVersion.submission_id)
-        .subquery()
-    )
-    return (
-        sa.select(
-            Submission.id,
-            Submission.instance_id,
-            Submission.instance_name,
-            Submission.created_at,
-            Submission.updated_at,
-            Submission.deleted_at,
-            Submission.review_state,
-            Submission.device_id,
-            sa.func.coalesce(
-                Submission.submitter_user_id, Submission.submitter_app_user_id
-            ).label("submitter_id"),
-            _submitter_name().label("submitter_name"),
-            SubmissionVersion.id.label("version_id"),
-            SubmissionVersion.field_values,
-            FormVersion.version.label("form_version"),
-            sa.func.coalesce(counts.c.expected, 0).label("expected"),
-            sa.func.coalesce(counts.c.present, 0).label("present"),
-            sa.func.coalesce(edits.c.edits, 0).label("edits"),
-        )
-        .join(SubmissionVersion, SubmissionVersion.id == Submission.current_version_id)
-        .join(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
-        .outerjoin(User, User.id == Submission.submitter_user_id)
-        .outerjoin(AppUser, AppUser.id == Submission.submitter_app_user_id)
-        .outerjoin(counts, counts.c.vid == SubmissionVersion.id)
-        .outerjoin(edits, edits.c.sid == Submission.id)
-        .where(Submission.form_id == form_id)
-    )
-
-
 def _record(row: Any) -> ExportRecord:
     return ExportRecord(
         instance_id=row.instance_id,
@@ -477,7 +428,7 @@ def list_submissions(
     form = forms_service.get_form(session, project_id, xml_form_id)
     governed = _is_governed(session, form)
     context = governance_context(session, project_id, form.id, viewer)
-    stmt = _filtered(_records_query(form.id), filters).order_by(
+    stmt = _filtered(current_records(form.id), filters).order_by(
         Submission.created_at.desc(), Submission.id.desc()
     )
     if not governed and not filters.on_answers:
@@ -526,7 +477,7 @@ def _visible_record(
     _require(can_view(viewer.actor, project_id))
     form = forms_service.get_form(session, project_id, xml_form_id)
     row = session.execute(
-        _records_query(form.id).where(
+        current_records(form.id).where(
             Submission.instance_id == instance_id, Submission.deleted_at.is_(None)
         )
     ).first()
