@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditLog, Project
@@ -47,8 +48,13 @@ def ensure_default_project(session: Session, name: str) -> tuple[Project, bool]:
         return default_project(session), False
     except ProjectNotFoundError:
         project = Project(name=name, is_default=True)
-        session.add(project)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(project)
+                session.flush()
+        except IntegrityError:
+            # Another first start created it meanwhile (uq_projects_one_default).
+            return default_project(session), False
         session.add(
             AuditLog(
                 action="project.create",

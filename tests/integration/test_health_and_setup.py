@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from app.auth import passwords
 from app.auth import service as auth_service
 from app.db.models import Project, RoleAssignment, User
+from app.projects import service as projects_service
+from app.projects.errors import ProjectNotFoundError
 from app.system.service import bootstrap
 
 
@@ -72,6 +74,38 @@ def test_second_start_changes_nothing(runtime):
         assert session.scalar(sa.select(sa.func.count(Project.id))) == 1
         assert session.scalar(sa.select(sa.func.count(User.id))) == 1
         assert session.scalar(sa.select(sa.func.count(RoleAssignment.id))) == 1
+
+
+def test_the_database_refuses_a_second_default_project(runtime):
+    with runtime.db.transaction() as session:
+        _bootstrap(session)
+    with pytest.raises(sa.exc.IntegrityError), runtime.db.transaction() as session:
+        session.add(Project(name="Otro", is_default=True))
+    with runtime.db.read() as session:
+        assert session.scalar(sa.select(sa.func.count(Project.id))) == 1
+
+
+def test_a_first_start_that_lost_the_race_uses_the_winners_project(
+    runtime, monkeypatch
+):
+    # Both first starts saw no default project; the other one committed first.
+    with runtime.db.transaction() as session:
+        _bootstrap(session)
+    real = projects_service.default_project
+    calls = []
+
+    def not_yet_seen(session):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProjectNotFoundError()
+        return real(session)
+
+    monkeypatch.setattr(projects_service, "default_project", not_yet_seen)
+    with runtime.db.transaction() as session:
+        project, created = projects_service.ensure_default_project(session, "CdP")
+        assert not created and project.name != "CdP"
+    with runtime.db.read() as session:
+        assert session.scalar(sa.select(sa.func.count(Project.id))) == 1
 
 
 def test_admin_password_from_the_environment_is_used_and_not_echoed(app):

@@ -13,6 +13,18 @@ from app.db.types import UTCDateTime, utcnow
 
 class Project(Base):
     __tablename__ = "projects"
+    # One default project at most: the root aliases Collect uses (`/formList`,
+    # `/submission`) must always mean the same project, even when two first
+    # starts race.
+    __table_args__ = (
+        sa.Index(
+            "uq_projects_one_default",
+            "is_default",
+            unique=True,
+            sqlite_where=sa.text("is_default AND deleted_at IS NULL"),
+            postgresql_where=sa.text("is_default AND deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(255))
