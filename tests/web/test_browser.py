@@ -167,9 +167,13 @@ def test_a_coordinator_works_through_the_console(app, runtime, live_server, brow
         page.get_by_role("link", name=instance_id.removeprefix("uuid:")[:13]).click()
         page.get_by_text("Rosa Felipe").wait_for()
         image = page.locator("figure.media img")
+        # The photo is lazy-loaded: scrolling starts the request, so wait for it
+        # to decode rather than checking at once (a timeout fails the test).
         image.scroll_into_view_if_needed()
-        assert page.evaluate(
-            "img => img.complete && img.naturalWidth > 0", image.element_handle()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=image.element_handle(),
+            timeout=10_000,
         )
         assert page.locator("svg.map").is_visible()
 
