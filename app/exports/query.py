@@ -1,10 +1,9 @@
 """The one SQL query that reads a form's submissions as records.
 
-Exports, aggregates' sources and the console's submission table all read the
-same thing: each submission's current version with its form version, its
-submitter's name, how many attachments it expects and has, and how many edits
-it went through. This module owns that query; callers add their filters and
-order.
+Exports and the console's submission table read the same thing: each
+submission's current version with its form version, its submitter's name, how
+many attachments it expects and has, and how many edits it went through. This
+module owns that query; callers add their filters and order.
 """
 
 from __future__ import annotations
