@@ -108,30 +108,21 @@ def test_repeated_failures_lock_the_client_out_even_with_the_right_password(
 
 
 def test_next_only_redirects_within_the_site(client, world):
-    token = csrf_token(client)
-    response = client.post(
-        "/login",
-        data={
-            "login": "admin",
-            "password": ADMIN_PASSWORD,
-            "csrf_token": token,
-            "next": "https://example.org/robar",
-        },
-    )
-    assert response.headers["Location"] == "/"
-    token = csrf_token(client, "/projects")
-    client.post("/logout", data={"csrf_token": token})
-    token = csrf_token(client)
-    response = client.post(
-        "/login",
-        data={
-            "login": "admin",
-            "password": ADMIN_PASSWORD,
-            "csrf_token": token,
-            "next": "/projects/1/dashboard",
-        },
-    )
-    assert response.headers["Location"] == "/projects/1/dashboard"
+    def login_then(next_url: str) -> str:
+        response = client.post(
+            "/login",
+            data={
+                "login": "admin",
+                "password": ADMIN_PASSWORD,
+                "csrf_token": csrf_token(client),
+                "next": next_url,
+            },
+        )
+        return response.headers["Location"]
+
+    assert login_then("https://example.org/robar") == "/"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/projects")})
+    assert login_then("/projects/1/dashboard") == "/projects/1/dashboard"
 
 
 def test_changing_the_password_ends_other_sessions(app, world):
