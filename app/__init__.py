@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from app.config import Settings
-from app.runtime import EXTENSION_KEY, Runtime
+from app.runtime import EXTENSION_KEY, Runtime, close_request_session
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -47,4 +47,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     openrosa_responses.init_app(app, settings.max_submission_bytes)
     register_error_handlers(app)
     register_cli(app)
+    app.teardown_appcontext(close_request_session)
     return app
+
+
+def main() -> None:
+    """The `ayni` command: Ayni's CLI commands on a fresh application."""
+    from flask.cli import FlaskGroup
+
+    FlaskGroup(create_app=create_app, add_default_commands=False)()

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from app.auth import service as auth_service
+from app.auth import accounts, app_users, permissions
 from app.db.migrate import upgrade as migrate_upgrade
 from app.errors import AppError
 from app.forms import service as forms_service
 from app.forms.errors import XlsFormInvalidError
-from app.governance import service as governance_service
+from app.governance import consent
 from app.netinfo import server_urls
 from app.projects import onboarding
 from app.projects import service as projects_service
@@ -103,13 +103,13 @@ def create_user_command(
     """Crea un usuario web / Create a web user."""
     try:
         with current_runtime().db.transaction() as session:
-            new = auth_service.create_user(
+            new = accounts.create_user(
                 session,
                 username=username,
                 email=email or f"{username}@localhost",
                 password=password,
                 collect_enabled=collect,
-                site_admin=admin,
+                admin=admin,
             )
     except AppError as error:
         _fail(error)
@@ -127,7 +127,7 @@ def reset_password_command(login: str, password: str | None) -> None:
     """Cambia la contraseña de un usuario / Reset a user's password."""
     try:
         with current_runtime().db.transaction() as session:
-            new_password = auth_service.reset_password(session, login, password)
+            new_password = accounts.reset_password(session, login, password)
     except AppError as error:
         _fail(error)
         return
@@ -285,7 +285,7 @@ def create_app_user_command(
             if project_id
             else projects_service.default_project(session)
         )
-        app_user = auth_service.create_app_user(
+        app_user = app_users.create_app_user(
             session, project_id=project.id, display_name=display_name
         )
         token, pid, project_name = app_user.token, project.id, project.name
@@ -310,7 +310,7 @@ def create_app_user_command(
 def _actor_named(session, login: str):  # type: ignore[no-untyped-def]
     from app.auth.actors import actor_for_user
 
-    return actor_for_user(session, auth_service.get_user(session, login))
+    return actor_for_user(session, accounts.get_user(session, login))
 
 
 def _iso_date(value: str | None):  # type: ignore[no-untyped-def]
@@ -368,11 +368,12 @@ def export_command(
     first admin): restricted practices need that user's guardian role.
     """
     from app.exports import service as exports_service
+    from app.governance.records import RecordFilter
 
     runtime = current_runtime()
     options = exports_service.ExportOptions(
         format=export_format,
-        filters=exports_service.ExportFilters(
+        filters=RecordFilter(
             since=_iso_date(since),
             until=_iso_date(until),
             review_states=review_states,
@@ -431,12 +432,10 @@ def aggregate_command(
     mesa: str | None,
 ) -> None:
     """Cifras de planificación / Planning figures (necesidades, practicas, ...)."""
-    import csv
-    import io
     import json
 
     from app.aggregates import service as aggregates_service
-    from app.governance.service import Viewer
+    from app.governance.visibility import Viewer
 
     if name not in aggregates_service.AGGREGATES:
         names = ", ".join(sorted(aggregates_service.AGGREGATES))
@@ -449,6 +448,7 @@ def aggregate_command(
         with runtime.db.read() as session:
             pid = project_id or _default_project_id(session)
             actor = _actor_named(session, login or runtime.settings.admin_user)
+            permissions.require(actor, "submission.list", permissions.Project(pid))
             result = aggregates_service.AGGREGATES[name](
                 session,
                 pid,
@@ -464,12 +464,7 @@ def aggregate_command(
     if out_format == "json":
         text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
     else:
-        header, rows = aggregates_service.to_csv_rows(name, result)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        text = buffer.getvalue()
+        text = aggregates_service.to_csv_text(name, result)
     if out:
         out.write_text(text, encoding="utf-8")
         click.echo(str(out))
@@ -509,10 +504,10 @@ def withdraw_consent_command(
             actor = _actor_named(session, login)
             submission_id = None
             if instance_id is not None:
-                submission_id = governance_service.find_governed_submission(
+                submission_id = consent.find_governed_submission(
                     session, pid, xml_form_id, instance_id
                 ).submission_id
-            withdrawal = governance_service.withdraw_consent_as(
+            withdrawal = consent.withdraw_consent(
                 session,
                 actor,
                 project_id=pid,
@@ -545,7 +540,7 @@ def lift_withdrawal_command(
     try:
         with current_runtime().db.transaction() as session:
             pid = project_id or _default_project_id(session)
-            governance_service.lift_withdrawal_as(
+            consent.lift_withdrawal(
                 session, _actor_named(session, login), pid, withdrawal_id, reason
             )
     except AppError as error:
@@ -561,7 +556,7 @@ def list_withdrawals_command(project_id: int | None) -> None:
     """Historial de retiros de consentimiento / Consent withdrawal history."""
     with current_runtime().db.read() as session:
         pid = project_id or _default_project_id(session)
-        history = governance_service.withdrawal_history(session, pid)
+        history = consent.withdrawal_history(session, pid)
     for entry in history:
         target = (
             f"{entry.xml_form_id} {entry.instance_id}"
@@ -601,12 +596,3 @@ COMMANDS = [
 def register_cli(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command)
-
-
-def _create_app() -> Flask:
-    from app import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(create_app=_create_app, add_default_commands=False)

@@ -11,7 +11,7 @@ a bad instance reads as an instance error and a bad XForm as a form error.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 
@@ -104,3 +104,14 @@ def local_name(element: etree._Element) -> str:
 def child_elements(element: etree._Element) -> list[etree._Element]:
     """Element children only (comments and processing instructions skipped)."""
     return [child for child in element if isinstance(child.tag, str)]
+
+
+def walk(
+    element: etree._Element, prefix: str = ""
+) -> Iterator[tuple[str, etree._Element]]:
+    """Every element below `element` with its local-name path from it
+    (`grupo/campo`), in document order."""
+    for child in child_elements(element):
+        path = f"{prefix}/{local_name(child)}" if prefix else local_name(child)
+        yield path, child
+        yield from walk(child, path)

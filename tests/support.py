@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from lxml import etree
 
-from app.auth import service as auth_service
+from app.auth import accounts, app_users
+from app.auth.actors import actor_for_user
 from app.db.models import Blob, Submission, SubmissionAttachment, SubmissionVersion
 from app.forms import service as forms_service
 from app.forms.compiler import compile_markdown
@@ -98,7 +99,7 @@ def seed(runtime: Runtime, *, md: str | None = None, media=None) -> Seeded:  # t
             admin_collect_enabled=True,
         )
         project = projects_service.default_project(session)
-        admin = auth_service.find_user(session, "admin")
+        admin = accounts.find_user(session, "admin")
         assert admin is not None
         forms_service.publish_form(
             session,
@@ -107,7 +108,7 @@ def seed(runtime: Runtime, *, md: str | None = None, media=None) -> Seeded:  # t
             compiled=compile_markdown(md or encuesta_md()),
             media=media,
         )
-        app_user = auth_service.create_app_user(
+        app_user = app_users.create_app_user(
             session, project_id=project.id, display_name="Tableta 1"
         )
         return Seeded(project.id, admin.id, app_user.token)
@@ -121,3 +122,10 @@ def counts(runtime: Runtime) -> dict[str, int]:
             )
             for model in (Submission, SubmissionVersion, SubmissionAttachment, Blob)
         }
+
+
+def admin_actor(session):  # type: ignore[no-untyped-def]
+    """The seeded site admin as an actor (for services that take one)."""
+    admin = accounts.find_user(session, "admin")
+    assert admin is not None
+    return actor_for_user(session, admin)

@@ -1,6 +1,9 @@
 """The CSV variant of each aggregate: one header and rows of plain values.
 
-Pure: it only reshapes what `app.aggregates.figures` returns. Aggregates that
+Pure: it only reshapes what `app.aggregates.figures` returns, and writes it as
+CSV text with every cell passed through the formula guard the exports use
+(`app.cells`): an agreement or an institution named `=HYPERLINK(…)` must not
+run in the planner's spreadsheet. Aggregates that
 return several tables (a dict of lists) become one table with a leading
 `tabla` column naming the part, so a single CSV file carries all of it. Columns
 are fixed per aggregate, so an empty result still has its header; the money
@@ -9,8 +12,12 @@ sums of `compromisos` become one `monto_<moneda>` column per currency present.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from app.cells import neutralize
 
 Table = tuple[str, ...]
 
@@ -127,3 +134,15 @@ def to_csv_rows(name: str, result: Any) -> tuple[list[str], list[list[Any]]]:
         for row in result.get(part, [])
     ]
     return header, rows
+
+
+def to_csv_text(name: str, result: Any) -> str:
+    """The aggregate as CSV text, formulas neutralised. Raises KeyError."""
+    header, rows = to_csv_rows(name, result)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in [header, *rows]:
+        writer.writerow(
+            [neutralize(cell) if isinstance(cell, str) else cell for cell in row]
+        )
+    return buffer.getvalue()

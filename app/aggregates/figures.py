@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.exports.records import ExportRecord
+from app.governance.records import SubmissionRecord
 
 # The `weight` column of the `urgencia` list (/work/shared/choices.csv, also in
 # the XForm's secondary instance); FormSchema keeps no extra choice columns.
@@ -145,7 +145,7 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def record_day(record: ExportRecord, path: str) -> date:
+def record_day(record: SubmissionRecord, path: str) -> date:
     """The form's own date when it has one, else the day it was received (UTC)."""
     return _date(_get(record.values, path)) or record.submission_date.date()
 
@@ -158,7 +158,7 @@ def _key(*parts: str | None) -> tuple[str, ...]:
 
 
 def needs_ranking(
-    records: Iterable[ExportRecord], filters: Filters
+    records: Iterable[SubmissionRecord], filters: Filters
 ) -> list[dict[str, Any]]:
     """Needs by ayllu × sector × urgency (necesidades_ayllu).
 
@@ -210,14 +210,14 @@ def needs_ranking(
 # --- 2. What knowledge is documented? -------------------------------------------------
 
 
-def _practice_matches(record: ExportRecord, filters: Filters) -> bool:
+def _practice_matches(record: SubmissionRecord, filters: Filters) -> bool:
     if filters.ayllu and _text(record.values.get("ayllu")) != filters.ayllu:
         return False
     return filters.in_period(record_day(record, "fecha_registro"))
 
 
 def practices_summary(
-    records: Iterable[ExportRecord], filters: Filters
+    records: Iterable[SubmissionRecord], filters: Filters
 ) -> list[dict[str, Any]]:
     """Practices by domain, ayllu, origin and access level (practica_saber).
 
@@ -256,7 +256,7 @@ def practices_summary(
 # --- meetings (reunion_cdp) -----------------------------------------------------------
 
 
-def _meeting_matches(record: ExportRecord, filters: Filters) -> bool:
+def _meeting_matches(record: SubmissionRecord, filters: Filters) -> bool:
     values = record.values
     if filters.ayllu and _text(_get(values, "lugar/ayllu")) != filters.ayllu:
         return False
@@ -274,7 +274,7 @@ def _meeting_mesas(values: Mapping[str, Any], filters: Filters) -> list[str]:
 
 
 def participation(
-    records: Iterable[ExportRecord], filters: Filters
+    records: Iterable[SubmissionRecord], filters: Filters
 ) -> list[dict[str, Any]]:
     """Attendees per month × mesa × actor level × sex (reunion_cdp).
 
@@ -319,7 +319,7 @@ def participation(
 
 
 def agreements(
-    records: Iterable[ExportRecord], filters: Filters, today: date
+    records: Iterable[SubmissionRecord], filters: Filters, today: date
 ) -> dict[str, list[dict[str, Any]]]:
     """Agreements by status and the overdue ones (reunion_cdp `acuerdos`).
 
@@ -374,7 +374,7 @@ def _name(value: Any) -> str | None:
 
 
 def commitments(
-    records: Iterable[ExportRecord], filters: Filters
+    records: Iterable[SubmissionRecord], filters: Filters
 ) -> list[dict[str, Any]]:
     """Commitments made in meetings by institution × level × permanence.
 
@@ -433,7 +433,7 @@ def commitments(
 
 
 def actors(
-    records: Iterable[ExportRecord], filters: Filters, today: date
+    records: Iterable[SubmissionRecord], filters: Filters, today: date
 ) -> dict[str, list[dict[str, Any]]]:
     """The actor registry by permanence × level × mesa, and the institutions
     whose relationship ends within ENDING_SOON_DAYS of `today` (§6.5).
@@ -493,8 +493,8 @@ def actors(
 
 
 def exchanges(
-    meetings: Iterable[ExportRecord],
-    practices: Iterable[ExportRecord],
+    meetings: Iterable[SubmissionRecord],
+    practices: Iterable[SubmissionRecord],
     filters: Filters,
 ) -> dict[str, list[dict[str, Any]]]:
     """`intercambio` meetings and practices whose origin is `intercambio`.

@@ -1,11 +1,12 @@
 """The CdP's planning aggregates (domain.md §6), after knowledge governance.
 
 Each public function answers one planning question for a project and a viewer:
-it streams the current, non-deleted submissions of the form it needs, passes
-every record through the project's `GovernanceContext` (withdrawn or
+it reads the form it needs through governance's one read (withdrawn or
 unconsented knowledge is left out, restricted and sacred knowledge is reduced
-to what may be counted) and folds what is left in Python
-(`app.aggregates.figures`). Results are plain JSON-safe data.
+to what may be counted, and a viewer outside the project gets only public
+knowledge) and folds what is left in Python (`app.aggregates.figures`).
+Results are plain JSON-safe data. Who may ask for the figures at all is the
+edges' check (`submission.list`, from the permission table).
 
 Why Python and not SQL: the figures live in repeats (needs, attendees,
 agreements, commitments) stored as JSON arrays inside `field_values`, and
@@ -23,17 +24,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.aggregates import figures
-from app.aggregates.csvrows import to_csv_rows
+from app.aggregates.csvrows import to_csv_rows, to_csv_text
 from app.aggregates.figures import Filters
-from app.db.models import FormVersion, Submission, SubmissionVersion
-from app.exports.records import ExportRecord
 from app.forms import service as forms_service
-from app.governance import rules
-from app.governance.service import Viewer, governance_context
+from app.governance.records import RecordFilter, SubmissionRecord
+from app.governance.visibility import Viewer, governed_records
 from app.projects import service as projects_service
 
 __all__ = [
@@ -46,9 +44,9 @@ __all__ = [
     "participation",
     "practices_summary",
     "to_csv_rows",
+    "to_csv_text",
 ]
 
-BATCH = 500
 NEEDS_FORM = "necesidades_ayllu"
 PRACTICES_FORM = "practica_saber"
 MEETINGS_FORM = "reunion_cdp"
@@ -59,58 +57,16 @@ Day = date | datetime | None
 
 def stream_records(
     session: Session, project_id: int, xml_form_id: str, viewer: Viewer
-) -> Iterator[ExportRecord]:
-    """The form's current, non-deleted records as this viewer may have them.
-
-    Nothing when the project has no such form. A form counts as governed when
-    any of its versions is: an old record keeps the protection it was given.
-    """
+) -> Iterator[SubmissionRecord]:
+    """The form's current, non-deleted records as governance lets this viewer
+    have them (governance's one read); nothing when the project has no such
+    form."""
     form = forms_service.find_form(session, project_id, xml_form_id)
     if form is None:
-        return
-    versions = session.scalars(
-        sa.select(FormVersion).where(FormVersion.form_id == form.id)
+        return iter(())
+    return governed_records(
+        session, viewer, form, RecordFilter(newest_first=False), with_counts=False
     )
-    governed = any(rules.is_governed(forms_service.schema_of(v)) for v in versions)
-    context = governance_context(session, project_id, form.id, viewer)
-    stmt = (
-        sa.select(
-            Submission.id,
-            Submission.instance_id,
-            Submission.created_at,
-            Submission.updated_at,
-            Submission.review_state,
-            Submission.device_id,
-            SubmissionVersion.field_values,
-            FormVersion.version,
-        )
-        .join(SubmissionVersion, SubmissionVersion.id == Submission.current_version_id)
-        .join(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
-        .where(Submission.form_id == form.id, Submission.deleted_at.is_(None))
-        .order_by(Submission.id)
-        # A server-side cursor on PostgreSQL, batches of BATCH rows on both.
-        .execution_options(yield_per=BATCH)
-    )
-    for row in session.execute(stmt):
-        record = ExportRecord(
-            instance_id=row.instance_id,
-            submission_id=row.id,
-            submission_date=row.created_at,
-            updated_at=row.updated_at,
-            submitter_id=None,
-            submitter_name=None,
-            attachments_present=0,
-            attachments_expected=0,
-            status="",
-            review_state=row.review_state,
-            device_id=row.device_id,
-            edits=0,
-            form_version=row.version,
-            values=row.field_values or {},
-        )
-        shown = context.apply(record, governed)
-        if shown is not None:
-            yield shown
 
 
 def _filters(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from app.runtime import current_runtime
+from app.runtime import current_runtime, read_session
 from app.system.service import check_health
 
 bp = Blueprint("health", __name__)
@@ -12,9 +12,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def health_check():  # type: ignore[no-untyped-def]
-    runtime = current_runtime()
-    with runtime.db.read() as session:
-        problems = check_health(session, runtime.blobs)
+    problems = check_health(read_session(), current_runtime().blobs)
     if problems:
         return jsonify(status="unavailable", problems=problems), 503
     return jsonify(status="ok")

@@ -1,10 +1,12 @@
-"""Who is acting: a frozen snapshot of a user or an app user and their roles.
+"""Who is acting: a frozen snapshot of a user or an app user and their grants.
 
 Edges resolve the caller once per request (`actor_for_user`,
-`actor_for_app_user`) and hand the `Actor` to services, which decide with it
-(`app.auth.service.can_submit`, governance rules). Only reads here, no writes;
-the snapshot never replaces a check that must see revocations made meanwhile,
-which is why the `can_*` helpers take the session as well.
+`actor_for_app_user`, from a live account: deleted users and revoked app users
+never get this far) and hand the `Actor` to services, which ask
+`app.auth.permissions.can(actor, verb, target)`. Only reads here, no writes.
+
+The actor types are ODK Central's: `user` (a person with a password) and
+`field_key` (an app user: a tablet holding a URL token).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.auth.permissions import ROLES, Grant
 from app.db.models import AppUser, RoleAssignment, User
 
-ActorKind = Literal["user", "app_user"]
-RoleGrant = tuple[str, int | None, str | None]  # (role, project_id, ayllu)
+ActorKind = Literal["user", "field_key"]
 
 
 @dataclass(frozen=True)
@@ -27,58 +29,81 @@ class Actor:
     id: int
     display_name: str
     project_id: int | None  # the project of an app user; None for users
-    site_admin: bool
-    roles: tuple[RoleGrant, ...]
+    grants: tuple[Grant, ...]
 
-    def has_project_role(self, project_id: int, *roles: str) -> bool:
-        """Whether the actor holds one of `roles` in that project (not site-wide)."""
-        return any(
-            role in roles and pid == project_id for role, pid, _ayllu in self.roles
-        )
+    @property
+    def is_app_user(self) -> bool:
+        return self.kind == "field_key"
 
-    def guardian_ayllus(self, project_id: int) -> set[str]:
-        """The ayllus whose restricted knowledge this actor keeps in the project."""
-        return {
-            ayllu
-            for role, pid, ayllu in self.roles
-            if role == "guardian" and pid == project_id and ayllu
-        }
+    @property
+    def user_id(self) -> int | None:
+        """The web user's id, for `*_user_id` columns (None for app users)."""
+        return None if self.is_app_user else self.id
+
+    @property
+    def app_user_id(self) -> int | None:
+        return self.id if self.is_app_user else None
 
 
-def _roles(
-    session: Session, condition: sa.ColumnElement[bool]
-) -> tuple[RoleGrant, ...]:
+def _grants(session: Session, condition: sa.ColumnElement[bool]) -> tuple[Grant, ...]:
     rows = session.execute(
-        sa.select(RoleAssignment.role, RoleAssignment.project_id, RoleAssignment.ayllu)
+        sa.select(
+            RoleAssignment.role,
+            RoleAssignment.project_id,
+            RoleAssignment.form_id,
+            RoleAssignment.ayllu,
+        )
         .where(condition)
         .order_by(RoleAssignment.id)
     )
-    # Form-scoped rows narrow an app user to some forms; they repeat the
-    # project-wide grant here, so drop duplicates to keep the tuple small.
-    return tuple(dict.fromkeys((role, pid, ayllu) for role, pid, ayllu in rows))
+    # Two concurrent grants of the same scope may both be stored (no portable
+    # unique constraint covers nullable columns); one copy is enough here.
+    return tuple(dict.fromkeys(Grant(*row) for row in rows))
 
 
 def actor_for_user(session: Session, user: User) -> Actor:
-    roles = _roles(session, RoleAssignment.user_id == user.id)
     return Actor(
         kind="user",
         id=user.id,
         display_name=user.display_name,
         project_id=None,
-        site_admin=any(role == "site_admin" for role, _pid, _ayllu in roles),
-        roles=roles,
+        grants=_grants(session, RoleAssignment.user_id == user.id),
     )
 
 
 def actor_for_app_user(session: Session, app_user: AppUser) -> Actor:
-    # An app user is a tablet of one project; it can never be a site admin,
-    # whatever rows someone put in role_assignments.
-    roles = _roles(session, RoleAssignment.app_user_id == app_user.id)
+    # An app user is a tablet of one project: only app-user grants in that
+    # project count, whatever other rows someone put in role_assignments (the
+    # role service never writes them), so a tablet is never an administrator.
+    grants = tuple(
+        grant
+        for grant in _grants(session, RoleAssignment.app_user_id == app_user.id)
+        if grant.project_id == app_user.project_id
+        and grant.role in ROLES
+        and ROLES[grant.role].scope == "app"
+    )
     return Actor(
-        kind="app_user",
+        kind="field_key",
         id=app_user.id,
         display_name=app_user.display_name,
         project_id=app_user.project_id,
-        site_admin=False,
-        roles=roles,
+        grants=grants,
     )
+
+
+def is_live(session: Session, actor: Actor) -> bool:
+    """Whether the account behind the actor still exists and is not revoked.
+
+    An actor is resolved when a request starts; a tablet's upload may take
+    minutes on a weak link. A write checks again, inside its transaction, so
+    a tablet revoked (or a user deleted) meanwhile stores nothing.
+    """
+    if actor.is_app_user:
+        revoked = session.execute(
+            sa.select(AppUser.revoked_at).where(AppUser.id == actor.id)
+        ).first()
+        return revoked is not None and revoked.revoked_at is None
+    deleted = session.execute(
+        sa.select(User.deleted_at).where(User.id == actor.id)
+    ).first()
+    return deleted is not None and deleted.deleted_at is None

@@ -1,15 +1,21 @@
 """HTTP Digest authentication (RFC 2617 / RFC 7616) as ODK Collect speaks it.
 
-Pure: no database and no Flask. It owns the stateless nonces, the challenge
+Pure: no database and no Flask. It owns the signed nonces, the challenge
 header, parsing of the `Authorization: Digest …` header and the response check;
-looking up a user's HA1 and counting failed logins belong to `app.auth.service`.
+looking up a user's HA1 (`app.auth.accounts`), refusing a replayed `nc`
+(`app.auth.nonces`) and counting failed logins (`app.auth.throttle`) need the
+database.
 
 Collect's client is okhttp-digest (openrosa.md §5): MD5 or MD5-sess, `qop="auth"`
 only (given `auth-int` it hashes an empty body), one challenge per header, and
 it reuses a nonce pre-emptively with a growing `nc`. Flask-HTTPAuth's
 `HTTPDigestAuth` (design.md's first choice) keeps nonces in the Flask session
 cookie, which Collect never sends back, and in one process; several gunicorn
-workers need nonces any of them can check, so they are an HMAC of a timestamp.
+workers need nonces any of them can check, so they are signed: a timestamp,
+random bytes that make each challenge's nonce its own, and an HMAC of both.
+What a signature cannot tell is whether a request was seen before: that is the
+`(nonce, nc)` record in the database (RFC 7616 §3.4: the client increments `nc`
+for each request with the same nonce; a repeated one is a replay).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -30,7 +37,8 @@ NONCE_MAX_AGE = 6 * 3600
 # Workers on several machines may disagree on the clock by a little.
 _CLOCK_SKEW = 300
 _MAC_HEX_CHARS = 32  # 128 bits of HMAC-SHA256 are plenty for a nonce tag
-_NONCE_RE = re.compile(r"(\d{1,12})\.([0-9a-f]{32})")
+_NONCE_RE = re.compile(r"(\d{1,12})\.([0-9a-f]{16})\.([0-9a-f]{32})")
+_NC_RE = re.compile(r"[0-9a-fA-F]{8}")
 
 NonceState = Literal["ok", "stale", "invalid"]
 
@@ -44,9 +52,9 @@ class DigestCredentials:
     nonce: str
     uri: str
     response: str
-    qop: str | None
-    nc: str | None
-    cnonce: str | None
+    qop: str
+    nc: str
+    cnonce: str
     algorithm: str
     opaque: str | None
 
@@ -64,8 +72,10 @@ def _md5(text: str) -> str:
 
 
 def make_nonce(secret: str, now: float | None = None) -> str:
-    """A nonce any worker sharing `secret` can check: `<unix time>.<hmac>`."""
-    stamp = str(int(time.time() if now is None else now))
+    """A nonce any worker sharing `secret` can check:
+    `<unix time>.<16 random hex>.<hmac>`. The random part keeps two tablets
+    challenged in the same second from sharing a nonce (and its `nc` record)."""
+    stamp = f"{int(time.time() if now is None else now)}.{secrets.token_hex(8)}"
     return f"{stamp}.{_mac(secret, 'nonce', stamp)[:_MAC_HEX_CHARS]}"
 
 
@@ -79,11 +89,11 @@ def check_nonce(
     match = _NONCE_RE.fullmatch(nonce)
     if match is None:
         return "invalid"
-    stamp, tag = match.groups()
-    expected = _mac(secret, "nonce", stamp)[:_MAC_HEX_CHARS]
+    seconds, salt, tag = match.groups()
+    expected = _mac(secret, "nonce", f"{seconds}.{salt}")[:_MAC_HEX_CHARS]
     if not hmac.compare_digest(tag, expected):
         return "invalid"
-    age = (time.time() if now is None else now) - int(stamp)
+    age = (time.time() if now is None else now) - int(seconds)
     if age < -_CLOCK_SKEW:
         # Signed by us yet from the future: only a wrong clock does that, and a
         # stale answer would make Collect loop, so refuse it outright.
@@ -149,8 +159,12 @@ def parse_authorization(header: str) -> DigestCredentials | None:
     if params is None or any(not params.get(name) for name in _REQUIRED):
         return None
     qop = params.get("qop") or None
-    if qop is not None and not (params.get("nc") and params.get("cnonce")):
-        return None  # RFC 7616 §3.4: nc and cnonce must come with qop
+    # Only `qop=auth` is offered, and without qop there is no `nc` to refuse a
+    # replay by (RFC 2069's legacy form): a header without both is malformed.
+    if qop is None or not (params.get("nc") and params.get("cnonce")):
+        return None
+    if not _NC_RE.fullmatch(params["nc"]):
+        return None  # RFC 7616 §3.4: nc is 8 hexadecimal digits
     return DigestCredentials(
         username=params["username"],
         realm=params["realm"],
@@ -158,8 +172,8 @@ def parse_authorization(header: str) -> DigestCredentials | None:
         uri=params["uri"],
         response=params["response"].lower(),
         qop=qop,
-        nc=params.get("nc") or None,
-        cnonce=params.get("cnonce") or None,
+        nc=params["nc"],
+        cnonce=params["cnonce"],
         algorithm=params.get("algorithm") or "MD5",
         opaque=params.get("opaque"),
     )
@@ -174,13 +188,10 @@ def response_for(ha1: str, method: str, creds: DigestCredentials) -> str:
     algorithm = creds.algorithm.upper()
     if algorithm == "MD5-SESS":
         # RFC 2617 §3.2.2.2: the session key is derived once per nonce/cnonce.
-        ha1 = _md5(f"{ha1}:{creds.nonce}:{creds.cnonce or ''}")
+        ha1 = _md5(f"{ha1}:{creds.nonce}:{creds.cnonce}")
     elif algorithm != "MD5":
         raise ValueError(f"unsupported Digest algorithm {creds.algorithm!r}")
     ha2 = _md5(f"{method.upper()}:{creds.uri}")
-    if creds.qop is None:
-        # RFC 2069 legacy form, still part of RFC 2617.
-        return _md5(f"{ha1}:{creds.nonce}:{ha2}")
     if creds.qop != "auth":
         raise ValueError(f"unsupported Digest qop {creds.qop!r}")
     return _md5(f"{ha1}:{creds.nonce}:{creds.nc}:{creds.cnonce}:{creds.qop}:{ha2}")
@@ -208,9 +219,9 @@ def uri_matches(creds_uri: str, request_path: str) -> bool:
 def verify(creds: DigestCredentials, ha1: str, method: str, request_path: str) -> bool:
     """Whether the credentials prove knowledge of `ha1` for this request.
 
-    The nonce must be checked separately (`check_nonce`). `nc` is not tracked:
-    nonces are stateless, so a captured request can be replayed while its nonce
-    lives, no worse than what an eavesdropper on plain HTTP already sees.
+    The nonce must be checked separately (`check_nonce`), and so must the
+    `nc`: a verified header is recorded once (`app.auth.nonces`), so the same
+    header sent again, with any body, is a replay.
     """
     if creds.realm != DIGEST_REALM or not uri_matches(creds.uri, request_path):
         return False
@@ -219,3 +230,8 @@ def verify(creds: DigestCredentials, ha1: str, method: str, request_path: str) -
     except ValueError:
         return False
     return hmac.compare_digest(expected.encode(), creds.response.lower().encode())
+
+
+def nonce_count(creds: DigestCredentials) -> int:
+    """The request counter the client sent (`nc`, hexadecimal)."""
+    return int(creds.nc, 16)

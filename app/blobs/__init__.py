@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.db.models import Blob, BlobContent
 
 CHUNK = 1024 * 1024
@@ -124,7 +124,7 @@ class DatabaseBlobStore:
         info, tmp = _hash_to_temp(source, self.spool_dir)
         try:
             if not self.exists(session, info.sha256):
-                insert = _insert_for(session)(BlobContent).values(
+                insert = dialect_insert(session)(BlobContent).values(
                     sha256=info.sha256, content=tmp.read_bytes()
                 )
                 session.execute(insert.on_conflict_do_nothing())
@@ -153,11 +153,6 @@ class DatabaseBlobStore:
         return None  # writable exactly when the database is
 
 
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def save_blob(
     session: Session,
     store: BlobStore,
@@ -176,7 +171,7 @@ def save_blob_id(
 ) -> int:
     """`save_blob` for the ingest hot path: one statement, the row's id back."""
     info = store.put(session, source)
-    insert = _insert_for(session)(Blob).values(
+    insert = dialect_insert(session)(Blob).values(
         sha256=info.sha256, md5=info.md5, size=info.size, content_type=content_type
     )
     # A no-op update on conflict makes RETURNING give the existing row's id too.

@@ -15,12 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.base import Base
 
-__all__ = ["Base", "Database", "create_db_engine"]
+__all__ = ["Base", "Database", "create_db_engine", "dialect_insert"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -60,6 +61,16 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return sa.create_engine(url, **kwargs)
 
 
+def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+    """`insert` with `on_conflict_do_*` for the session's database.
+
+    Both dialects spell INSERT … ON CONFLICT the same way in SQLAlchemy, but
+    each needs its own construct.
+    """
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -88,6 +99,10 @@ class Database:
             raise
         finally:
             session.close()
+
+    def open_read_session(self) -> Session:
+        """A session for reading that the caller closes (see `read`)."""
+        return self._sessionmaker()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

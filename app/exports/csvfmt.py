@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.exports.cells import neutralize
-from app.exports.records import ExportRecord
+from app.cells import neutralize
 from app.exports.tables import Column, Table, TableSpool, header_row, rows
+from app.governance.records import SubmissionRecord
 
 BOM = "\ufeff".encode()
 CHUNK_SIZE = 32 * 1024
@@ -63,7 +63,7 @@ def _chunks(
 
 def csv_chunks(
     table: Table,
-    records: Iterable[ExportRecord],
+    records: Iterable[SubmissionRecord],
     *,
     labels_lang: str | None = None,
     bom: bool = False,
@@ -110,7 +110,7 @@ class CsvMulti:
 
 def csv_multi(
     tables: list[Table],
-    records: Iterable[ExportRecord],
+    records: Iterable[SubmissionRecord],
     spool_dir: Path,
     *,
     labels_lang: str | None = None,

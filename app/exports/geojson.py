@@ -16,7 +16,6 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from app.exports.records import ExportRecord
 from app.exports.tables import (
     SELECT_TYPES,
     choice_map,
@@ -27,6 +26,7 @@ from app.exports.tables import (
     value_at,
 )
 from app.forms.xform import Field, FormSchema
+from app.governance.records import SubmissionRecord
 
 CHUNK_SIZE = 32 * 1024
 # Not scalar: files and shapes have no place in a point's properties.
@@ -59,7 +59,7 @@ def point(raw: str) -> tuple[list[float], float | None] | None:
 
 def geojson_chunks(
     schema: FormSchema,
-    records: Iterable[ExportRecord],
+    records: Iterable[SubmissionRecord],
     *,
     labels_lang: str | None = None,
 ) -> Iterator[bytes]:
@@ -101,7 +101,7 @@ def geojson_chunks(
 
 
 def _occurrences(
-    record: ExportRecord, f: Field, steps: Mapping[str, tuple[tuple[str, str], ...]]
+    record: SubmissionRecord, f: Field, steps: Mapping[str, tuple[tuple[str, str], ...]]
 ) -> Iterator[tuple[str, str]]:
     """(KEY, raw text) of each non-empty answer to `f` in the record."""
     if f.repeat is None:
@@ -119,7 +119,7 @@ def _occurrences(
 
 
 def _main_properties(
-    record: ExportRecord,
+    record: SubmissionRecord,
     main: list[Field],
     choices: Mapping[str, Mapping[str, Mapping[str, str]]],
     labels_lang: str | None,
@@ -134,7 +134,7 @@ def _main_properties(
 
 
 def _feature(
-    record: ExportRecord,
+    record: SubmissionRecord,
     f: Field,
     key: str,
     located: tuple[list[float], float | None],

@@ -15,16 +15,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from app.exports.records import ExportRecord
 from app.exports.tables import SELECT_TYPES, choice_map, iso_utc, labelled
 from app.forms.xform import FormSchema
+from app.governance.records import SubmissionRecord
 
 CHUNK_SIZE = 32 * 1024
 _RESERVED = ("__id", "__system")
 
 
 def jsonl_chunks(
-    records: Iterable[ExportRecord],
+    records: Iterable[SubmissionRecord],
     *,
     labels_lang: str | None = None,
     schema: FormSchema | None = None,
@@ -58,7 +58,7 @@ def jsonl_chunks(
         yield "".join(buffer).encode()
 
 
-def _document(record: ExportRecord, values: Mapping[str, Any]) -> dict[str, Any]:
+def _document(record: SubmissionRecord, values: Mapping[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = {
         "__id": record.instance_id,
         "__system": {

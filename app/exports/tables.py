@@ -2,7 +2,7 @@
 
 This module owns turning a `FormSchema` into Central's Briefcase-compatible
 tables (openrosa.md §8: the root table, one table per repeat, depth-first;
-column names and order; KEY and PARENT_KEY) and one `ExportRecord` into the
+column names and order; KEY and PARENT_KEY) and one `SubmissionRecord` into the
 rows it contributes to each table. The CSV, XLSX, GeoJSON and JSON-lines
 writers build on it. It is pure and streams: no database, no files except the
 spool the caller hands to `TableSpool`, and never a list of every row.
@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from app.exports.records import ExportRecord
 from app.forms.xform import Field, FormSchema
+from app.governance.records import SubmissionRecord
 
 GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
 SELECT_TYPES = ("select1", "select", "rank")
@@ -366,7 +366,7 @@ def value_at(container: Any, rel: tuple[str, ...]) -> str | None:
 
 
 def rows(
-    table: Table, record: ExportRecord, *, labels_lang: str | None = None
+    table: Table, record: SubmissionRecord, *, labels_lang: str | None = None
 ) -> Iterator[list[str]]:
     """The rows `record` contributes to `table`: one for the root, one per
     instance of the repeat. Nothing when the record's content is hidden."""
@@ -387,7 +387,7 @@ def rows(
         ]
 
 
-def _meta_values(record: ExportRecord) -> dict[str, str]:
+def _meta_values(record: SubmissionRecord) -> dict[str, str]:
     return {
         "SubmissionDate": iso_utc(record.submission_date),
         "SubmitterID": "" if record.submitter_id is None else str(record.submitter_id),
@@ -452,7 +452,7 @@ class TableSpool:
     def __init__(
         self,
         tables: list[Table],
-        records: Iterable[ExportRecord],
+        records: Iterable[SubmissionRecord],
         spool_dir: Path,
         *,
         labels_lang: str | None = None,

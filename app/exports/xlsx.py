@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import quoteattr
 
-from app.exports.cells import neutralize
-from app.exports.records import ExportRecord
+from app.cells import neutralize
 from app.exports.tables import Table, TableSpool, header_row
+from app.governance.records import SubmissionRecord
 
 CHUNK_SIZE = 32 * 1024
 MAX_SHEET_NAME = 31
@@ -123,7 +123,7 @@ def xlsx_chunks(sheets: Sequence[Sheet | tuple]) -> Iterator[bytes]:
 
 def xlsx_from_tables(
     tables: list[Table],
-    records: Iterable[ExportRecord],
+    records: Iterable[SubmissionRecord],
     spool_dir: Path,
     *,
     labels_lang: str | None = None,

@@ -15,13 +15,14 @@ import mimetypes
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.blobs import BlobStore, save_blob
-from app.db.models import AuditLog, Blob, Form, FormAttachment, FormVersion
+from app.db.models import Blob, Form, FormAttachment, FormVersion
 from app.db.types import utcnow
 from app.errors import InvalidInputError
 from app.forms.compiler import CompiledForm, compile_xlsform
@@ -31,6 +32,9 @@ from app.forms.errors import (
     FormVersionNotFoundError,
 )
 from app.forms.xform import FormSchema, parse_xform
+
+if TYPE_CHECKING:
+    from app.auth.actors import Actor
 
 PublishStatus = Literal["created", "new_version", "media_updated", "unchanged"]
 FORM_STATES = ("open", "closing", "closed")
@@ -124,7 +128,16 @@ _SCHEMAS: dict[tuple[int, str], FormSchema] = {}
 _SCHEMA_CACHE_SIZE = 256
 
 
-def schema_of(version: FormVersion) -> FormSchema:
+class StoredSchema(Protocol):
+    """A form version as far as its schema goes (a row of id, sha256 and
+    field_schema serves as well as the whole version)."""
+
+    id: int
+    sha256: str
+    field_schema: dict
+
+
+def schema_of(version: StoredSchema) -> FormSchema:
     """The stored field schema of a version, parsed once per process.
 
     A form version is immutable (its sha256 names its bytes), so caching its
@@ -279,19 +292,23 @@ def publish_form(
 def _audit(
     session: Session, action: str, form: Form, actor: int | None, **details: str
 ) -> None:
-    session.add(
-        AuditLog(
-            action=action,
-            actor_user_id=actor,
-            target_type="form",
-            target_id=f"{form.project_id}/{form.xml_form_id}",
-            details=details,
-        )
+    audit.record(
+        session,
+        action,
+        by_user_id=actor,
+        target_type="form",
+        target_id=f"{form.project_id}/{form.xml_form_id}",
+        **details,
     )
 
 
 def set_form_state(
-    session: Session, project_id: int, xml_form_id: str, state: str
+    session: Session,
+    project_id: int,
+    xml_form_id: str,
+    state: str,
+    *,
+    actor: Actor | None = None,
 ) -> Form:
     """Open, closing (unlisted, still accepts) or closed (neither).
 
@@ -304,7 +321,7 @@ def set_form_state(
     form = get_form(session, project_id, xml_form_id)
     form.state = state
     form.updated_at = utcnow()
-    _audit(session, "form.state", form, None, state=state)
+    _audit(session, "form.state", form, actor.user_id if actor else None, state=state)
     session.flush()
     return form
 

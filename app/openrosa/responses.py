@@ -14,6 +14,7 @@ from flask import Flask, Response, request
 from lxml import etree
 
 from app.errors import AppError, InvalidInputError
+from app.httpauth import challenge_headers
 
 OPENROSA_RESPONSE_NS = "http://openrosa.org/http/response"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -40,8 +41,6 @@ def openrosa_message(text: str, *, nature: str = "", status: int = 201) -> Respo
 def openrosa_error(error: AppError, lang: str | None = None) -> Response:
     response = openrosa_message(error.detail(lang), nature="error", status=error.status)
     if error.status == 401:
-        from app.openrosa.auth import challenge_headers
-
         for name, value in challenge_headers(error):
             response.headers.add(name, value)
     if "retry_after" in error.extra:

@@ -18,22 +18,20 @@ from urllib.parse import quote
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import FileStorage
 
-from app.auth import service as auth_service
+from app.auth import permissions
 from app.auth.actors import Actor
 from app.blobs import iter_blob
 from app.errors import InvalidInputError
 from app.forms import service as forms_service
 from app.forms.errors import FormNotFoundError
+from app.httpauth import InvalidTokenError, resolve_actor
 from app.openrosa import responses
-from app.openrosa.auth import resolve_actor
 from app.projects import service as projects_service
-from app.runtime import current_runtime
+from app.runtime import current_runtime, read_session, write_transaction
 from app.submissions import service as submissions_service
 
 if TYPE_CHECKING:  # types only: the edge never queries (import-linter)
-    from sqlalchemy.orm import Session
-
-    from app.db.models import FormVersion
+    from app.db.models import Form, FormVersion
 
 bp = Blueprint("openrosa", __name__)
 
@@ -68,17 +66,13 @@ def _routes(rule: str, endpoint: str, *, root_alias: bool = False, **options):  
 
 def _context(project_id: int | None, token: str | None) -> tuple[int, Actor, str]:
     """(project id, caller, the URL prefix links must keep)."""
-    runtime = current_runtime()
     actor = resolve_actor(token)
+    session = read_session()
     if project_id is None:
-        with runtime.db.read() as session:
-            project_id = projects_service.default_project(session).id
+        project_id = projects_service.default_project(session).id
     else:
-        with runtime.db.read() as session:
-            projects_service.get_project(session, project_id)
-    if actor.kind == "app_user" and actor.project_id != project_id:
-        from app.openrosa.auth import InvalidTokenError
-
+        projects_service.get_project(session, project_id)
+    if actor.is_app_user and actor.project_id != project_id:
         raise InvalidTokenError()
     if token:
         prefix = f"/v1/key/{_encode(token)}/projects/{project_id}"
@@ -105,50 +99,51 @@ def _query_suffix() -> str:
     return f"?st={_encode(st)}" if st else ""
 
 
+def _may_fill(actor: Actor, form: Form) -> bool:
+    """Collect and Enketo fill forms: they are listed and served the forms the
+    caller may submit to (an analyst or a guardian reads data elsewhere)."""
+    target = permissions.Form(form.project_id, form.id)
+    return permissions.can(actor, "submission.create", target)
+
+
 @_routes("/formList", "form_list", root_alias=True, methods=["GET"])
 def form_list(project_id: int | None = None, token: str | None = None) -> Response:
     project_id, actor, prefix = _context(project_id, token)
-    runtime = current_runtime()
     only = request.args.get("formID")
     entries = []
     base = _base_url() + prefix
     suffix = _query_suffix()
-    with runtime.db.read() as session:
-        for form, version in forms_service.list_forms(
-            session, project_id, states=("open",)
-        ):
-            if only and form.xml_form_id != only:
-                continue
-            if not auth_service.can_list(session, actor, project_id, form.id):
-                continue
-            fid = _encode(form.xml_form_id)
-            has_media = bool(forms_service.form_attachments(session, version))
-            entries.append(
-                responses.FormListEntry(
-                    xml_form_id=form.xml_form_id,
-                    name=form.title or form.xml_form_id,
-                    version=version.version,
-                    md5=version.md5,
-                    download_url=f"{base}/forms/{fid}.xml{suffix}",
-                    manifest_url=(
-                        f"{base}/forms/{fid}/manifest{suffix}" if has_media else None
-                    ),
-                )
+    session = read_session()
+    for form, version in forms_service.list_forms(
+        session, project_id, states=("open",)
+    ):
+        if (only and form.xml_form_id != only) or not _may_fill(actor, form):
+            continue
+        fid = _encode(form.xml_form_id)
+        has_media = bool(forms_service.form_attachments(session, version))
+        entries.append(
+            responses.FormListEntry(
+                xml_form_id=form.xml_form_id,
+                name=form.title or form.xml_form_id,
+                version=version.version,
+                md5=version.md5,
+                download_url=f"{base}/forms/{fid}.xml{suffix}",
+                manifest_url=(
+                    f"{base}/forms/{fid}/manifest{suffix}" if has_media else None
+                ),
             )
+        )
     return responses.form_list(entries)
 
 
-def _readable_version(
-    session: Session, project_id: int, actor: Actor, xml_form_id: str
-) -> FormVersion:
+def _readable_version(project_id: int, actor: Actor, xml_form_id: str) -> FormVersion:
     """The current version of a form the caller may download.
 
     Raises: FormNotFoundError (also for closed forms and forms not readable).
     """
+    session = read_session()
     form = forms_service.get_form(session, project_id, xml_form_id)
-    if form.state == "closed" or not auth_service.can_list(
-        session, actor, project_id, form.id
-    ):
+    if form.state == "closed" or not _may_fill(actor, form):
         raise FormNotFoundError()
     return forms_service.current_version(session, form)
 
@@ -158,10 +153,10 @@ def form_download(
     xml_form_id: str, project_id: int | None = None, token: str | None = None
 ) -> Response:
     project_id, actor, _prefix = _context(project_id, token)
-    with current_runtime().db.read() as session:
-        version = _readable_version(session, project_id, actor, xml_form_id)
-        xml, md5 = version.xml, version.md5
-    return responses.download(xml, "text/xml; charset=utf-8", f"{xml_form_id}.xml", md5)
+    version = _readable_version(project_id, actor, xml_form_id)
+    return responses.download(
+        version.xml, "text/xml; charset=utf-8", f"{xml_form_id}.xml", version.md5
+    )
 
 
 @_routes("/forms/<xml_form_id>/manifest", "form_manifest", methods=["GET"])
@@ -171,12 +166,11 @@ def form_manifest(
     project_id, actor, prefix = _context(project_id, token)
     base = f"{_base_url()}{prefix}/forms/{_encode(xml_form_id)}/attachments"
     suffix = _query_suffix()
-    with current_runtime().db.read() as session:
-        version = _readable_version(session, project_id, actor, xml_form_id)
-        media = [
-            responses.MediaEntry(name, blob.md5, f"{base}/{_encode(name)}{suffix}")
-            for name, blob in forms_service.form_attachments(session, version)
-        ]
+    version = _readable_version(project_id, actor, xml_form_id)
+    media = [
+        responses.MediaEntry(name, blob.md5, f"{base}/{_encode(name)}{suffix}")
+        for name, blob in forms_service.form_attachments(read_session(), version)
+    ]
     return responses.manifest(media)
 
 
@@ -188,13 +182,11 @@ def form_media(
     token: str | None = None,
 ) -> Response:
     project_id, actor, _prefix = _context(project_id, token)
-    runtime = current_runtime()
-    with runtime.db.read() as session:
-        version = _readable_version(session, project_id, actor, xml_form_id)
-        blob = forms_service.form_attachment(session, version, name)
-        sha256, content_type, md5 = blob.sha256, blob.content_type, blob.md5
-        data = b"".join(iter_blob(session, runtime.blobs, sha256))
-    return responses.download(data, content_type, name, md5)
+    session = read_session()
+    version = _readable_version(project_id, actor, xml_form_id)
+    blob = forms_service.form_attachment(session, version, name)
+    data = b"".join(iter_blob(session, current_runtime().blobs, blob.sha256))
+    return responses.download(data, blob.content_type, name, blob.md5)
 
 
 @_routes("/submission", "submission", root_alias=True, methods=["HEAD", "GET", "POST"])
@@ -209,10 +201,13 @@ def submission_create(
         # body-less HEAD and the POST goes out pre-authenticated (§4.1).
         return Response(status=204)
     upload = _read_upload()
-    runtime = current_runtime()
-    with runtime.db.transaction() as session:
+    with write_transaction() as session:
         submissions_service.ingest_submission(
-            session, runtime.blobs, project_id=project_id, upload=upload, actor=actor
+            session,
+            current_runtime().blobs,
+            project_id=project_id,
+            upload=upload,
+            actor=actor,
         )
     # Committed and fsynced: only now may the tablet be told it is safe.
     return responses.openrosa_message(

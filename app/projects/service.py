@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditLog, Project
+from app import audit
+from app.db.models import Project
 from app.projects.errors import ProjectNotFoundError
 
 
@@ -55,11 +56,7 @@ def ensure_default_project(session: Session, name: str) -> tuple[Project, bool]:
         except IntegrityError:
             # Another first start created it meanwhile (uq_projects_one_default).
             return default_project(session), False
-        session.add(
-            AuditLog(
-                action="project.create",
-                target_type="project",
-                target_id=str(project.id),
-            )
+        audit.record(
+            session, "project.create", target_type="project", target_id=project.id
         )
         return project, True

@@ -1,4 +1,5 @@
-"""Errors of submission ingest, with ODK Central's English texts where it has them.
+"""Errors of submissions (ingest, reading, review), with ODK Central's English
+texts where it has them.
 
 Collect shows `<message>` verbatim (openrosa.md §4.5), so each message is short,
 Spanish first, then the English a Central user would recognise.
@@ -6,7 +7,12 @@ Spanish first, then the English a Central user would recognise.
 
 from __future__ import annotations
 
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 
 class InstanceInvalidError(InvalidInputError):
@@ -48,3 +54,30 @@ class InstanceIdMissingError(InvalidInputError):
     code = "instance_id_missing"
     default_es = "El envío no tiene instanceID (meta/instanceID)."
     default_en = "The submission has no instanceID (meta/instanceID)."
+
+
+class KnowledgeEditRefusedError(PermissionDeniedError):
+    """An edit that opens a governed record up, by someone who does not guard
+    its ayllu (domain.md §4)."""
+
+    code = "knowledge_edit_refused"
+    default_es = (
+        "Esta edición abre el registro (nivel de acceso menos estricto, "
+        "consentimiento o ayllu distinto): solo quien custodia los saberes de "
+        "ese ayllu puede hacerla. No se guardó nada."
+    )
+    default_en = (
+        "This edit opens the record up (a less strict access level, another "
+        "consent or another ayllu): only the guardian of that ayllu's knowledge "
+        "may make it. Nothing was stored."
+    )
+
+
+class AttachmentNotFoundError(NotFoundError):
+    code = "attachment_not_found"
+    default_es = "No se encontró el archivo adjunto."
+    default_en = "The attachment was not found."
+
+
+class ReviewInputError(InvalidInputError):
+    code = "review_invalid"

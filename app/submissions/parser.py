@@ -2,9 +2,8 @@
 
 This module owns reading a submission's XML: which form and version it is for,
 its instanceID/deprecatedID/instanceName, its values as a nested dict following
-the stored `FormSchema`, the attachment names it expects, and removing elements
-(sacred content) before anything is stored. It is pure: no database, no blobs,
-and it never rewrites bytes it was not asked to remove.
+the stored `FormSchema` and the attachment names it expects. It is pure: no
+database, no blobs, and it never rewrites the bytes it reads.
 
 Elements are always matched by local name, in any namespace: Collect writes old
 forms' metadata as `<n0:meta xmlns:n0="http://openrosa.org/xforms">`, Enketo
@@ -14,16 +13,14 @@ declares `orx:` on the root, and encrypted manifests come in two namespaces
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from xml.parsers import expat
 
 from lxml import etree
 
 from app.forms.xform import FormSchema
 from app.submissions.errors import InstanceInvalidError
-from app.xmlutil import child_elements, local_name, parse_xml
+from app.xmlutil import child_elements, local_name, parse_xml, walk
 
 MAX_ATTACHMENT_NAME = 255
 AUDIT_PATH = "meta/audit"
@@ -122,20 +119,12 @@ def attachment_names(root: etree._Element, schema: FormSchema) -> list[str]:
     if (root.get("encrypted") or "").strip() == "yes":
         wanted |= {"media/file", "encryptedXmlFile"}
     names: dict[str, None] = {}
-    for path, element in _walk(root, ""):
+    for path, element in walk(root):
         if path in wanted:
             name = (element.text or "").strip()
             if name:
                 names.setdefault(name, None)
     return list(names)
-
-
-def _walk(element: etree._Element, prefix: str) -> Iterator[tuple[str, etree._Element]]:
-    """Every element below `element` with its local-name path, document order."""
-    for child in child_elements(element):
-        path = f"{prefix}/{local_name(child)}" if prefix else local_name(child)
-        yield path, child
-        yield from _walk(child, path)
 
 
 def is_safe_attachment_name(name: str) -> bool:
@@ -149,104 +138,3 @@ def is_safe_attachment_name(name: str) -> bool:
     if "/" in name or "\\" in name or ".." in name:
         return False
     return not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name)
-
-
-def remove_paths(xml: bytes, paths: Iterable[str]) -> bytes:
-    """The instance XML without the elements at `paths`, all other bytes kept.
-
-    Paths are schema paths relative to the root ("contenido", "grupo/campo"),
-    matched by local name; every occurrence goes (repeats included). The cut is
-    made on the original bytes, so the declaration, whitespace, quoting and
-    `<x />` style of everything that stays are exactly as the tablet sent them.
-
-    Raises: InstanceInvalidError (as `parse_instance`).
-    """
-    targets = {p.strip("/") for p in paths if p.strip("/")}
-    # The hardened parse first: it refuses DOCTYPEs, so the byte scanner below
-    # never meets an entity or a DTD.
-    parse_xml(xml, InstanceInvalidError)
-    if not targets:
-        return xml
-    ranges = _element_ranges(xml, targets)
-    if not ranges:
-        return xml
-    kept: list[bytes] = []
-    cursor = 0
-    for start, end in ranges:
-        kept.append(xml[cursor:start])
-        cursor = end
-    kept.append(xml[cursor:])
-    return b"".join(kept)
-
-
-def _element_ranges(xml: bytes, targets: set[str]) -> list[tuple[int, int]]:
-    """Byte ranges `[start, end)` of the outermost elements at `targets`.
-
-    lxml keeps no byte offsets, so expat (which reports the byte index of each
-    tag) finds where elements start and end in the original bytes.
-    """
-    parser = expat.ParserCreate()  # no namespace processing: names keep prefixes
-    stack: list[str] = []  # local-name paths of open elements, root excluded
-    ranges: list[tuple[int, int]] = []
-    open_start: int | None = None
-    open_depth = 0
-    self_closing: list[bool] = []
-
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        nonlocal open_start, open_depth
-        index = parser.CurrentByteIndex
-        tag_end, empty = _tag_end(xml, index)
-        self_closing.append(empty)
-        depth = len(self_closing)
-        if depth > 1:
-            parent = stack[-1] if stack else ""
-            local = name.rsplit(":", 1)[-1]
-            path = f"{parent}/{local}" if parent else local
-            stack.append(path)
-            if open_start is None and path in targets:
-                if empty:
-                    ranges.append((index, tag_end))
-                else:
-                    open_start, open_depth = index, depth
-
-    def end(_name: str) -> None:
-        nonlocal open_start
-        depth = len(self_closing)
-        empty = self_closing.pop()
-        if depth > 1:
-            stack.pop()
-        if open_start is not None and depth == open_depth and not empty:
-            # For a non-empty element expat reports the index of its `</name>`.
-            close = xml.index(b">", parser.CurrentByteIndex) + 1
-            ranges.append((open_start, close))
-            open_start = None
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    try:
-        parser.Parse(xml, True)
-    except expat.ExpatError as exc:  # already parsed by lxml; kept for safety
-        raise InstanceInvalidError(
-            f"El XML está mal formado: {exc}.", f"The XML is malformed: {exc}."
-        ) from exc
-    return ranges
-
-
-def _tag_end(xml: bytes, start: int) -> tuple[int, bool]:
-    """End (exclusive) of the start tag at `start`, and whether it is `<x/>`.
-
-    Attribute values may contain `>` and `/`, so quotes are tracked.
-    """
-    quote: int | None = None
-    position = start + 1
-    while position < len(xml):
-        byte = xml[position]
-        if quote is not None:
-            if byte == quote:
-                quote = None
-        elif byte in (0x22, 0x27):  # " or '
-            quote = byte
-        elif byte == 0x3E:  # >
-            return position + 1, xml[position - 1] == 0x2F  # /
-        position += 1
-    raise InstanceInvalidError("El XML está incompleto.", "The XML is truncated.")

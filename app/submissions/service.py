@@ -1,15 +1,22 @@
 """Submission ingest: the rules that make a tablet's "sent" mean "kept".
 
-One call stores one POST: the instance XML exactly as received (except sacred
-content, which is dropped before anything is written, design.md), its extracted
-values, and the attachments the form expects. Resends, split uploads and edits
-follow ODK Central's rules (openrosa.md §4.4):
+One call stores one POST: the instance XML exactly as received, its extracted
+values, and the attachments the form expects. Knowledge governance comes first
+(`app.governance.intake`): a governed record that may keep no content (a
+`sagrado` practice, or one without both consents) is stored as its minimal
+record, rebuilt, with no files; an edit that opens a governed record up (a
+less strict level or consent, another ayllu) needs the guardian of its ayllu
+(`knowledge.guard`) and is refused with nothing stored otherwise; every change
+of level, consent or ayllu is its own audit entry. Resends, split uploads and
+edits follow ODK Central's rules (openrosa.md §4.4):
 
 - a new instanceID creates a submission;
 - the same instanceID with byte-identical XML adds or replaces attachments
   (split uploads, retries) and is a success;
 - the same instanceID with other XML is a conflict;
-- `deprecatedID` naming the current version creates a new version.
+- `deprecatedID` naming the current version creates a new version; files the
+  new version names carry over from the old one only if the level did not
+  change (restricted media must not follow an edit that opens the record).
 
 Uniqueness of every instanceID per form is a database constraint, so two
 workers storing the same record at once end with one row: the loser's insert
@@ -32,11 +39,11 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth_service
-from app.auth.actors import Actor
+from app import audit
+from app.auth import permissions
+from app.auth.actors import Actor, is_live
 from app.blobs import BlobStore, save_blob_id
 from app.db.models import (
-    AuditLog,
     Form,
     FormVersion,
     Submission,
@@ -48,10 +55,13 @@ from app.errors import InvalidInputError, PermissionDeniedError
 from app.forms import service as forms_service
 from app.forms.errors import FormClosedError, FormNotFoundError
 from app.forms.xform import FormSchema
-from app.governance.rules import sacred_paths_to_drop
+from app.governance import intake, rules
+from app.governance.rules import KnowledgeFacts
+from app.governance.visibility import form_is_governed
 from app.submissions.errors import (
     DeprecatedIdNotFoundError,
     InstanceIdMissingError,
+    KnowledgeEditRefusedError,
     SubmissionConflictError,
     SubmissionDeletedError,
 )
@@ -61,7 +71,6 @@ from app.submissions.parser import (
     extract_values,
     is_safe_attachment_name,
     parse_instance,
-    remove_paths,
 )
 
 IngestStatus = Literal["created", "merged", "edited"]
@@ -95,15 +104,13 @@ class _Prepared:
     info: InstanceInfo
     values: dict[str, Any]
     expected: list[str]
-    dropped: list[str]
+    facts: KnowledgeFacts | None  # None: the form is not governed
+    minimal: intake.MinimalRecord | None  # set when content was not kept
+    files_dropped: int = 0  # parts of a minimal record's POST, never stored
 
 
 def _clip(value: str | None) -> str | None:
     return value[:MAX_META_LENGTH] if value else value
-
-
-def _local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
 
 
 def _unsafe_part_names(upload: Upload) -> list[str]:
@@ -132,31 +139,39 @@ def _find_form(
     return form
 
 
-def _carries_content(element: etree._Element) -> bool:
-    return len(element) > 0 or bool(element.text and element.text.strip())
-
-
 def _prepare(
-    upload: Upload, schema: FormSchema, info: InstanceInfo, root: etree._Element
+    upload: Upload,
+    schema: FormSchema,
+    info: InstanceInfo,
+    root: etree._Element,
+    governed: bool,
 ) -> _Prepared:
-    values = extract_values(root, schema)
-    xml = upload.xml
-    present = {_local_name(c): _carries_content(c) for c in root}
-    dropped = sacred_paths_to_drop(schema, values, present)
-    # Empty elements carry nothing (Collect sends every note as `<nota />`): they
-    # are dropped too, but only elements with content are named in the audit.
-    dropped_content = [name for name in dropped if present.get(name)]
-    if dropped:
-        # Sacred knowledge is never written anywhere (domain.md §4): the stored
-        # XML, the values and the attachments all come from the stripped copy.
-        xml = remove_paths(upload.xml, dropped)
-        info, root = parse_instance(xml)
+    if not governed:
         values = extract_values(root, schema)
-    expected = [
-        name for name in attachment_names(root, schema) if is_safe_attachment_name(name)
-    ]
+        expected = [
+            n for n in attachment_names(root, schema) if is_safe_attachment_name(n)
+        ]
+        sha = hashlib.sha256(upload.xml).hexdigest()
+        return _Prepared(upload.xml, sha, info, values, expected, None, None)
+    facts = intake.facts_from_instance(root, schema)
+    xml, minimal = upload.xml, None
+    if not facts.content_allowed:
+        # Sacred knowledge (or knowledge without both consents) is never
+        # written anywhere (domain.md §4): what is stored, the values and the
+        # files all come from the rebuilt minimal record, which names none.
+        minimal = intake.minimal_record(root, schema, facts)
+        xml = minimal.xml
+        info, root = parse_instance(xml)
+    values = extract_values(root, schema)
+    rules.stamp_facts(values, facts)
+    expected = (
+        []
+        if minimal
+        else [n for n in attachment_names(root, schema) if is_safe_attachment_name(n)]
+    )
     sha = hashlib.sha256(xml).hexdigest()
-    return _Prepared(xml, sha, info, values, expected, dropped_content)
+    dropped = len(upload.parts) if minimal else 0
+    return _Prepared(xml, sha, info, values, expected, facts, minimal, dropped)
 
 
 def ingest_submission(
@@ -176,6 +191,8 @@ def ingest_submission(
         InvalidInputError: unsafe attachment names; root id differs from the URL's.
         FormNotFoundError, FormVersionNotFoundError: unknown form or version.
         PermissionDeniedError: the actor may not submit to this form.
+        KnowledgeEditRefusedError: an edit opens a governed record up and the
+            actor does not guard its ayllu.
         FormClosedError: the form is closed.
         SubmissionConflictError, SubmissionDeletedError: §4.4 conflicts.
         DeprecatedIdNotFoundError: an edit of an unknown instance.
@@ -187,15 +204,24 @@ def ingest_submission(
         )
     info, root = parse_instance(upload.xml)
     form = _find_form(session, project_id, info, expected_xml_form_id)
-    if not auth_service.can_submit(session, actor, project_id, form.id):
+    permissions.require(
+        actor, "submission.create", permissions.Form(project_id, form.id)
+    )
+    if not is_live(session, actor):
         raise PermissionDeniedError(
-            "No tiene permiso para enviar datos a este formulario.",
-            "You are not allowed to submit to this form.",
+            "Su acceso fue revocado: no se guardó nada.",
+            "Your access was revoked: nothing was stored.",
         )
     if form.state == "closed":
         raise FormClosedError()
     form_version = forms_service.get_version(session, form, info.version)
-    prepared = _prepare(upload, forms_service.schema_of(form_version), info, root)
+    prepared = _prepare(
+        upload,
+        forms_service.schema_of(form_version),
+        info,
+        root,
+        form_is_governed(session, form.id),
+    )
     if not prepared.info.instance_id:
         raise InstanceIdMissingError()
     try:
@@ -244,6 +270,7 @@ def _store(
                 "The copy you were editing is now out of date: someone else has "
                 "edited it. Get the current version and edit that instead.",
             )
+    change = _check_edit(form, previous, prepared, actor)
     submission = _submission_for(session, form, prepared, upload, actor, previous)
     if submission.deleted_at is not None:
         raise SubmissionDeletedError()
@@ -258,8 +285,8 @@ def _store(
         xml_sha256=prepared.sha256,
         field_values=prepared.values,
         current=True,
-        submitter_user_id=actor.id if actor.kind == "user" else None,
-        submitter_app_user_id=actor.id if actor.kind == "app_user" else None,
+        submitter_user_id=actor.user_id,
+        submitter_app_user_id=actor.app_user_id,
         device_id=_clip(upload.device_id),
         user_agent=_clip(upload.user_agent),
     )
@@ -268,8 +295,11 @@ def _store(
     blobs: dict[str, int | None] = {}
     if previous is not None:
         previous.current = False
-        # Attachments the edit still names carry over; new parts replace them.
-        blobs = _attachment_blobs(session, previous.id)
+        if change is None or change.level is None:
+            # Attachments the edit still names carry over; new parts replace
+            # them. Never across a change of level: a file kept under one
+            # level must not be published by an edit naming it under another.
+            blobs = _attachment_blobs(session, previous.id)
         submission.review_state = "edited"
         submission.updated_at = utcnow()
         submission.instance_name = version.instance_name
@@ -289,7 +319,7 @@ def _store(
             ],
         )
     present = sum(1 for name in prepared.expected if blobs.get(name) is not None)
-    _audit_ingest(session, submission, version, prepared, actor, previous is not None)
+    _audit_ingest(session, submission, version, prepared, actor, previous, change)
     return IngestResult(
         submission,
         version,
@@ -314,8 +344,8 @@ def _submission_for(
     submission = Submission(
         form_id=form.id,
         instance_id=prepared.info.instance_id or "",
-        submitter_user_id=actor.id if actor.kind == "user" else None,
-        submitter_app_user_id=actor.id if actor.kind == "app_user" else None,
+        submitter_user_id=actor.user_id,
+        submitter_app_user_id=actor.app_user_id,
         device_id=_clip(upload.device_id),
         user_agent=_clip(upload.user_agent),
         instance_name=_clip(prepared.info.instance_name),
@@ -414,33 +444,80 @@ def _upsert_attachments(
     return int(present or 0)
 
 
+def _check_edit(
+    form: Form,
+    previous: SubmissionVersion | None,
+    prepared: _Prepared,
+    actor: Actor,
+) -> intake.FactsChange | None:
+    """How an edit changes a governed record, once the actor may make it.
+
+    Raises: KnowledgeEditRefusedError (domain.md §4: opening a record up
+    needs a guardian of its ayllu; an app user never is one).
+    """
+    if previous is None or prepared.facts is None:
+        return None
+    old = rules.facts_from_values(previous.field_values or {})
+    change = intake.compare(old, prepared.facts)
+    if change.opens_up:
+        # The record's custody decides: its ayllu before the edit (or, for a
+        # record that had none, the one the edit gives it).
+        ayllu = old.ayllu if old.ayllu is not None else prepared.facts.ayllu
+        target = permissions.Ayllu(form.project_id, ayllu)
+        if not permissions.can(actor, "knowledge.guard", target):
+            raise KnowledgeEditRefusedError()
+    return change
+
+
 def _audit_ingest(
     session: Session,
     submission: Submission,
     version: SubmissionVersion,
     prepared: _Prepared,
     actor: Actor,
-    edited: bool,
+    previous: SubmissionVersion | None,
+    change: intake.FactsChange | None,
 ) -> None:
-    common: dict[str, Any] = {
-        "actor_user_id": actor.id if actor.kind == "user" else None,
-        "actor_app_user_id": actor.id if actor.kind == "app_user" else None,
-        "target_type": "submission",
-        "target_id": str(submission.id),
-    }
-    action = "submission.update" if edited else "submission.create"
-    session.add(
-        AuditLog(action=action, details={"instance_id": version.instance_id}, **common)
-    )
-    if prepared.dropped:
-        # Only element names are logged: the dropped content itself never is.
-        details = {"instance_id": version.instance_id, "dropped": prepared.dropped}
-        session.add(
-            AuditLog(
-                action="submission.sacred_content_dropped", details=details, **common
-            )
+    def entry(action: str, **details: Any) -> None:
+        audit.record(
+            session,
+            action,
+            by=actor,
+            target_type="submission",
+            target_id=submission.id,
+            instance_id=version.instance_id,
+            **details,
+        )
+
+    entry("submission.update" if previous is not None else "submission.create")
+    if change is not None:
+        # Each change of what governs the record is its own entry: who, old, new.
+        if change.level:
+            entry("submission.update.access_level", **_from_to(change.level))
+        for layer, pair in (
+            ("colectivo", change.collective),
+            ("individual", change.individual),
+        ):
+            if pair:
+                entry("submission.update.consent", layer=layer, **_from_to(pair))
+        if change.ayllu:
+            entry("submission.update.ayllu", **_from_to(change.ayllu))
+    if prepared.minimal is not None:
+        # The form's own questions are named; anything else is only counted,
+        # since element names chosen by the sender could carry content too.
+        facts = prepared.facts
+        entry(
+            "submission.content_dropped",
+            reason="sagrado" if facts and facts.level == "sagrado" else "consent",
+            fields=list(prepared.minimal.dropped_fields),
+            other=prepared.minimal.dropped_other,
+            files=prepared.files_dropped,
         )
     session.flush()
+
+
+def _from_to(pair: tuple[Any, Any]) -> dict[str, Any]:
+    return {"from": pair[0], "to": pair[1]}
 
 
 def get_submission(session: Session, form: Form, instance_id: str) -> Submission | None:

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth_service
+from app.auth import accounts
 from app.blobs import BlobStore
 from app.db.migrate import head_revision
 from app.projects import service as projects_service
@@ -58,16 +58,16 @@ def bootstrap(
 ) -> BootstrapReport:
     """Create what a first start needs; a second call changes nothing."""
     project, created = projects_service.ensure_default_project(session, project_name)
-    if auth_service.has_site_admin(session):
+    if accounts.has_admin(session):
         return BootstrapReport(project.id, created)
-    new = auth_service.create_user(
+    new = accounts.create_user(
         session,
         username=admin_user,
         email=admin_email,
         password=admin_password,
         display_name="Administrador/a",
         collect_enabled=admin_collect_enabled,
-        site_admin=True,
+        admin=True,
     )
     return BootstrapReport(
         project.id,

@@ -16,6 +16,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.language": ("Idioma", "Language"),
     "nav.projects": ("Proyectos", "Projects"),
     "nav.users": ("Usuarios", "Users"),
+    "nav.audit": ("Auditoría", "Audit log"),
     "nav.password": ("Cambiar contraseña", "Change password"),
     "nav.logout": ("Cerrar sesión", "Sign out"),
     "nav.project": ("Proyecto {name}", "Project {name}"),
@@ -759,7 +760,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Puede usar ODK Collect con su usuario y contraseña",
         "May use ODK Collect with username and password",
     ),
-    "users.site_admin_label": ("Administrador/a del sitio", "Site administrator"),
+    "users.admin_label": ("Administrador/a del sitio", "Site administrator"),
+    "users.guardian_warning": (
+        "Nombre custodio/a de un ayllu solo a quien sus autoridades (jilakata y "
+        "mama t'alla, o el Chawkh Parla) hayan designado: la custodia abre los "
+        "saberes restringidos de ese ayllu y autoriza abrir un registro. Cada "
+        "asignación queda en la bitácora de auditoría.",
+        "Name as an ayllu's guardian only someone its authorities (jilakata and "
+        "mama t'alla, or the Chawkh Parla) have designated: guardianship opens "
+        "that ayllu's restricted knowledge and allows opening a record up. Every "
+        "grant is kept in the audit log.",
+    ),
     "users.no_roles": ("sin roles", "no roles"),
     "users.new": ("Crear un usuario", "Create a user"),
     "users.create": ("Crear el usuario", "Create the user"),
@@ -796,6 +807,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "No puede quitarse a sí mismo/a el rol de administrador/a.",
         "You cannot remove your own administrator role.",
     ),
+    # --- audit log ----------------------------------------------------------------
+    "audit.title": ("Bitácora de auditoría", "Audit log"),
+    "audit.lead": (
+        "Quién hizo qué y cuándo en este servidor: envíos, ediciones y cambios de "
+        "nivel de acceso o consentimiento, exportaciones, roles y custodias, "
+        "retiros de consentimiento. Nunca muestra el contenido de un registro.",
+        "Who did what and when on this server: submissions, edits and changes of "
+        "access level or consent, exports, roles and guardianships, consent "
+        "withdrawals. It never shows a record's content.",
+    ),
+    "audit.action": ("Acción", "Action"),
+    "audit.when": ("Cuándo (hora de Bolivia)", "When (Bolivian time)"),
+    "audit.who": ("Quién", "Who"),
+    "audit.target": ("Sobre", "On"),
+    "audit.details": ("Detalles", "Details"),
+    "audit.server": ("el servidor", "the server"),
+    "audit.tablet": ("tableta", "tablet"),
+    "audit.count": ("{n} entradas.", "{n} entries."),
+    "audit.empty": (
+        "Ninguna entrada con estos filtros.",
+        "No entries with these filters.",
+    ),
+    "audit.any_action": ("Todas las acciones", "All actions"),
     "role.site_admin": ("Administrador/a del sitio", "Site administrator"),
     "role.manager": ("Coordinación (gestión)", "Manager"),
     "role.analyst": ("Análisis (solo lectura)", "Analyst (read only)"),

@@ -1,27 +1,24 @@
-"""Who is signed in to the web console: Flask-Login over Flask's signed cookie.
+"""Who is signed in to the web console: Flask-Login over server-side sessions.
 
 Flask-Login (design.md's pick) gives `login_required`, `current_user` and the
-redirect to the sign-in page; the session itself is Flask's signed cookie, so
-any worker of any process can read it and nothing is kept on the server. The
-cookie holds the username and a fingerprint of the password hash: changing or
-resetting a password ends every other session of that user at their next
-request. The user is read again (with their roles) on every request, so a role
-revoked or an account deleted takes effect at once.
+redirect to the sign-in page. Signing in creates a session row (the same kind
+`POST /v1/sessions` creates, as Central's frontend does) and Flask's signed
+cookie carries only its token; the user and their grants are read again on
+every request, so a role revoked or an account deleted takes effect at once.
+Signing out deletes the row, and a password change deletes every row of that
+user: a copied cookie is worth nothing afterwards.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from flask import Flask, current_app, request
+from flask import Flask
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 
-from app.auth import service as auth_service
+from app.auth import permissions, sessions
 from app.auth.actors import Actor, actor_for_user
 from app.errors import PermissionDeniedError
-from app.governance.service import Viewer
-from app.runtime import current_runtime
+from app.governance.visibility import Viewer
+from app.runtime import read_session
 from app.web.i18n import gettext
 
 login_manager = LoginManager()
@@ -32,70 +29,54 @@ class WebUser(UserMixin):
 
     def __init__(
         self, *, user_id: int, username: str, display_name: str, email: str,
-        fingerprint: str, actor: Actor,
+        token: str, actor: Actor,
     ) -> None:  # fmt: skip
         self.user_id = user_id
         self.username = username
         self.display_name = display_name
         self.email = email
-        self.fingerprint = fingerprint
+        self.token = token
         self.actor = actor
 
     def get_id(self) -> str:
-        return f"{self.username}|{self.fingerprint}"
+        return self.token
 
     @property
-    def site_admin(self) -> bool:
-        return self.actor.site_admin
+    def administers_site(self) -> bool:
+        """Whether the console shows the site's own pages (users, audit log)."""
+        return permissions.can(self.actor, "user.list", permissions.SITE)
+
+    @property
+    def reads_audit(self) -> bool:
+        return permissions.can(self.actor, "audit.read", permissions.SITE)
 
 
 class AnonymousWebUser(AnonymousUserMixin):
     actor: Actor | None = None
-    site_admin = False
+    administers_site = False
+    reads_audit = False
     display_name = ""
 
 
-def password_fingerprint(user_id: int, password_hash: str | None) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    message = f"{user_id}:{password_hash or ''}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
-
-
-def web_user(session, user) -> WebUser:  # type: ignore[no-untyped-def]
-    """A WebUser for an ORM user, read inside the caller's session."""
+def web_user(session, user, token: str) -> WebUser:  # type: ignore[no-untyped-def]
+    """A WebUser for an ORM user and their session token."""
     return WebUser(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name or user.username,
         email=user.email,
-        fingerprint=password_fingerprint(user.id, user.password_hash),
+        token=token,
         actor=actor_for_user(session, user),
     )
 
 
 @login_manager.user_loader
-def _load_user(key: str) -> WebUser | None:
-    username, _, fingerprint = key.rpartition("|")
-    if not username or not fingerprint:
-        return None
-    with current_runtime().db.read() as session:
-        user = auth_service.find_user(session, username)
-        # find_user also matches e-mails: the cookie names a username.
-        if user is None or user.username != username:
-            return None
-        loaded = web_user(session, user)
-    if not hmac.compare_digest(loaded.fingerprint, fingerprint):
-        return None  # the password changed since this session began
-    return loaded
-
-
-def client_key() -> str:
-    """The throttle key of this client, shaped as the OpenRosa edge's, so a
-    client failing on both surfaces is slowed down once, not twice."""
-    settings = current_runtime().settings
-    if settings.trusted_proxy and request.access_route:
-        return f"ip:{request.access_route[0]}"
-    return f"ip:{request.remote_addr}"
+def _load_user(token: str) -> WebUser | None:
+    session = read_session()
+    user = sessions.user_for_token(session, token)
+    if user is None:
+        return None  # signed out, expired, or ended by a password change
+    return web_user(session, user, token)
 
 
 def init_login(app: Flask) -> None:
@@ -119,20 +100,13 @@ def viewer(project_id: int) -> Viewer:
     return Viewer(actor=actor(), project_id=project_id)
 
 
-def require(allowed: bool) -> None:
+def require(verb: str, target: permissions.Target) -> None:
+    """Raises PermissionDeniedError unless the signed-in actor may."""
+    permissions.require(actor(), verb, target)
+
+
+def require_that(allowed: bool) -> None:
+    """Raises PermissionDeniedError unless `allowed` (a decision the
+    permission table or governance made)."""
     if not allowed:
         raise PermissionDeniedError()
-
-
-# --- what the signed-in actor may do in a project ---------------------------------
-
-
-def is_member(project_id: int) -> bool:
-    found = actor()
-    return found.site_admin or any(pid == project_id for _r, pid, _a in found.roles)
-
-
-def can_manage(project_id: int) -> bool:
-    """Publish forms, manage tablets: managers of the project, site admins."""
-    found = actor()
-    return found.site_admin or found.has_project_role(project_id, "manager")

@@ -7,8 +7,8 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
-from app.auth import passwords
-from app.auth import service as auth_service
+from app.auth import accounts, passwords, permissions
+from app.auth.actors import actor_for_user
 from app.db.models import Project, RoleAssignment, User
 from app.projects import service as projects_service
 from app.projects.errors import ProjectNotFoundError
@@ -58,9 +58,10 @@ def test_first_start_creates_default_project_and_admin_with_generated_password(
     assert report.admin_username == "admin"
     assert report.admin_password
     with runtime.db.read() as session:
-        user = auth_service.authenticate(session, "admin", report.admin_password)
+        user = accounts.authenticate(session, "admin", report.admin_password)
         assert user is not None and user.collect_enabled
-        assert auth_service.is_site_admin(session, user)
+        actor = actor_for_user(session, user)
+        assert permissions.can(actor, "user.create", permissions.SITE)
         assert user.digest_ha1 == passwords.digest_ha1("admin", report.admin_password)
 
 
@@ -113,9 +114,7 @@ def test_admin_password_from_the_environment_is_used_and_not_echoed(app):
     assert result.exit_code == 0, result.output
     assert "clave-de-prueba-123" not in result.output
     with app.extensions["ayni"].db.read() as session:
-        assert auth_service.authenticate(
-            session, "admin@localhost", "clave-de-prueba-123"
-        )
+        assert accounts.authenticate(session, "admin@localhost", "clave-de-prueba-123")
 
 
 def test_setup_prints_a_generated_password_once(app, settings):
@@ -137,7 +136,7 @@ def test_cli_creates_a_user_resets_the_password_and_lists_projects(app):
     )
     assert reset.exit_code == 0
     with app.extensions["ayni"].db.read() as session:
-        assert auth_service.authenticate(session, "tecnica", "otra-clave-1234")
+        assert accounts.authenticate(session, "tecnica", "otra-clave-1234")
     duplicate = runner.invoke(args=["create-user", "tecnica"])
     assert duplicate.exit_code == 1 and "Ya existe" in duplicate.output
     listed = runner.invoke(args=["list-projects"])
@@ -149,4 +148,4 @@ def test_passwords_collect_cannot_send_are_refused(runtime, password):
     from app.auth.errors import WeakPasswordError
 
     with pytest.raises(WeakPasswordError), runtime.db.transaction() as session:
-        auth_service.create_user(session, username="x", email="x@x", password=password)
+        accounts.create_user(session, username="x", email="x@x", password=password)

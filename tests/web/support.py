@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask.testing import FlaskClient
 
-from app.auth import service as auth_service
+from app.auth import accounts, roles
 from app.forms import service as forms_service
 from app.runtime import Runtime
 from tests.integration.forms.instances import FORMS_DIR
@@ -56,14 +56,14 @@ def make_web_world(
                     media=media,
                 )
         for username, (role, ayllu) in PEOPLE.items():
-            created = auth_service.create_user(
+            created = accounts.create_user(
                 session,
                 username=username,
                 email=f"{username}@cdp.example",
                 password=PASSWORD,
                 display_name=username.capitalize(),
             )
-            auth_service.assign_role(
+            roles.assign_role(
                 session,
                 role=role,
                 user_id=created.user.id,

@@ -88,9 +88,9 @@ def test_wrong_password_says_so_and_is_counted(client, world, runtime):
     assert response.status_code == 401
     assert "Usuario o contraseña incorrectos" in response.get_data(as_text=True)
     with runtime.db.read() as session:
-        from app.auth import service as auth_service
+        from app.auth import throttle
 
-        assert auth_service.login_delay(session, "ip:127.0.0.1") == 0
+        assert throttle.login_delay(session, "ip:127.0.0.1") == 0
 
 
 def test_repeated_failures_lock_the_client_out_even_with_the_right_password(

@@ -178,10 +178,10 @@ def test_only_managers_publish(client, world):
 
 
 def test_people_without_a_role_see_no_project(client, world, runtime):
-    from app.auth import service as auth_service
+    from app.auth import accounts
 
     with runtime.db.transaction() as session:
-        auth_service.create_user(
+        accounts.create_user(
             session, username="visita", email="v@x.org", password="clave-visita-1"
         )
     sign_in(client, "visita", "clave-visita-1")

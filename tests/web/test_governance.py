@@ -4,6 +4,8 @@ role of that ayllu, including its photos and audio; its guardian sees it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.support import send_practice, sign_in
@@ -29,24 +31,34 @@ def test_restricted_practice_is_not_listed_for_a_non_guardian(client, practices)
     assert practices["public"].removeprefix("uuid:")[:13] in page
 
 
-def test_restricted_practice_content_is_closed_to_a_non_guardian(client, practices):
+def test_restricted_practice_answers_a_non_guardian_as_if_it_did_not_exist(
+    client, practices
+):
     sign_in(client, "analista")
     path = f"{LIST}/{practices['restricted']}"
     response = client.get(path)
-    assert response.status_code == 403
+    unknown = "uuid:00000000-0000-4000-8000-000000000000"
+    missing = client.get(f"{LIST}/{unknown}")
+    assert response.status_code == missing.status_code == 404
+    # The same page but for the sign-out input's per-request CSRF token and
+    # the page's own address in the language switch.
+    token = re.compile(rb'name="csrf_token" value="[^"]*"')
+    page = token.sub(b"", response.get_data())
+    page = page.replace(practices["restricted"].encode(), unknown.encode())
+    assert page == token.sub(b"", missing.get_data())
     assert "Remedio del abuelo" not in response.get_data(as_text=True)
     assert practices["media"], "the practice should carry media"
     for name in practices["media"]:
         media = client.get(f"{path}/attachments/{name}")
-        assert media.status_code == 403
+        assert media.status_code == 404
 
 
 @pytest.mark.parametrize("person", ["admin", "coordinadora", "guardian_manasaya"])
 def test_admin_rights_or_another_ayllu_do_not_open_it(client, practices, person):
     sign_in(client, person)
     path = f"{LIST}/{practices['restricted']}"
-    assert client.get(path).status_code == 403
-    assert client.get(f"{path}/attachments/{practices['media'][0]}").status_code == 403
+    assert client.get(path).status_code == 404
+    assert client.get(f"{path}/attachments/{practices['media'][0]}").status_code == 404
 
 
 def test_the_guardian_of_its_ayllu_sees_it_with_its_media(client, practices):
@@ -67,14 +79,15 @@ def test_the_guardian_of_its_ayllu_sees_it_with_its_media(client, practices):
 def test_withdrawn_consent_hides_it_even_from_its_guardian(
     client, world, runtime, practices
 ):
-    from app.governance.service import withdraw_consent
+    from app.governance.consent import withdraw_consent
+    from tests.support import admin_actor
 
     with runtime.db.transaction() as session:
         withdraw_consent(
             session,
+            admin_actor(session),
             project_id=world.project_id,
             layer="colectivo",
-            recorded_by_id=world.user_ids["admin"],
             reason="Decisión del Chawkh Parla",
             ayllu="aransaya",
         )
@@ -105,7 +118,7 @@ def test_sacred_practice_is_counted_never_opened(client, world):
     sign_in(client, "guardiana")
     page = client.get(LIST).get_data(as_text=True)
     assert "1 registros de acceso restringido" in page
-    assert client.get(f"{LIST}/{instance_id}").status_code == 403
+    assert client.get(f"{LIST}/{instance_id}").status_code == 404
 
 
 def test_the_dashboard_counts_restricted_practices_without_content(client, practices):

@@ -4,18 +4,15 @@ exchanges) as JSON or CSV, after knowledge governance."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, jsonify, request
 
 from app.aggregates import service as aggregates_service
-from app.api.views.exports import _date
-from app.errors import NotFoundError, PermissionDeniedError
-from app.exports.service import can_export
-from app.governance.service import Viewer
-from app.openrosa.auth import resolve_actor
-from app.runtime import current_runtime
+from app.api.views.exports import query_date
+from app.auth import permissions
+from app.errors import NotFoundError
+from app.governance.visibility import Viewer
+from app.httpauth import resolve_actor
+from app.runtime import read_session
 
 bp = Blueprint("api_aggregates", __name__)
 
@@ -36,28 +33,19 @@ def aggregate_show(project_id: int, name: str) -> Response:
             f"No existe el agregado «{name}».", f"No aggregate named '{name}'."
         )
     actor = resolve_actor()
-    if not can_export(actor, project_id):
-        raise PermissionDeniedError(
-            "No tiene permiso para ver las cifras de este proyecto.",
-            "You are not allowed to see this project's figures.",
-        )
-    with current_runtime().db.read() as session:
-        result = compute(
-            session,
-            project_id,
-            Viewer(actor=actor, project_id=project_id),
-            since=_date("since"),
-            until=_date("until"),
-            ayllu=request.args.get("ayllu") or None,
-            mesa=request.args.get("mesa") or None,
-        )
+    permissions.require(actor, "submission.list", permissions.Project(project_id))
+    result = compute(
+        read_session(),
+        project_id,
+        Viewer(actor=actor, project_id=project_id),
+        since=query_date("since"),
+        until=query_date("until"),
+        ayllu=request.args.get("ayllu") or None,
+        mesa=request.args.get("mesa") or None,
+    )
     if not as_csv:
         return jsonify(result)
-    header, rows = aggregates_service.to_csv_rows(name, result)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    text = aggregates_service.to_csv_text(name, result)
+    response = Response(text, content_type="text/csv; charset=utf-8")
     response.headers.set("Content-Disposition", "attachment", filename=f"{name}.csv")
     return response

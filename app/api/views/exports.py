@@ -20,8 +20,9 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from app.errors import InvalidInputError
 from app.exports import service as exports_service
-from app.openrosa.auth import resolve_actor
-from app.runtime import current_runtime
+from app.governance.records import RecordFilter
+from app.httpauth import resolve_actor
+from app.runtime import current_runtime, write_transaction
 
 bp = Blueprint("api_exports", __name__)
 
@@ -35,7 +36,7 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in _TRUE
 
 
-def _date(name: str) -> datetime | None:
+def query_date(name: str) -> datetime | None:
     value = request.args.get(name)
     if not value:
         return None
@@ -54,9 +55,9 @@ def _date(name: str) -> datetime | None:
 
 def export_options_from_request(export_format: str) -> exports_service.ExportOptions:
     states = request.args.get("reviewState", "")
-    filters = exports_service.ExportFilters(
-        since=_date("since"),
-        until=_date("until"),
+    filters = RecordFilter(
+        since=query_date("since"),
+        until=query_date("until"),
         review_states=tuple(s for s in states.split(",") if s),
         ayllu=request.args.get("ayllu") or None,
         mesa=request.args.get("mesa") or None,
@@ -78,7 +79,7 @@ def stream_export(
     project_id: int, xml_form_id: str, options: exports_service.ExportOptions, actor
 ) -> Response:  # type: ignore[no-untyped-def]
     runtime = current_runtime()
-    with runtime.db.transaction() as session:
+    with write_transaction() as session:
         plan = exports_service.plan_export(
             session,
             project_id=project_id,

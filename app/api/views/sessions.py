@@ -7,10 +7,10 @@ from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
 
 from app.api.schemas import SessionCreateSchema, SessionSchema, UserSchema
-from app.auth import service as auth_service
+from app.auth import accounts, sessions, throttle
 from app.errors import AuthenticationError, UnprocessableError
-from app.openrosa.auth import TooManyAttemptsError, client_key
-from app.runtime import current_runtime
+from app.httpauth import bearer_token, check_login_delay, client_key
+from app.runtime import current_runtime, read_session, write_transaction
 
 bp = Blueprint("api_sessions", __name__)
 
@@ -29,22 +29,14 @@ def _load(schema: SessionCreateSchema) -> dict:
 @bp.post("/v1/sessions")
 def session_create() -> Response:
     data = _load(SessionCreateSchema())
-    runtime = current_runtime()
-    key = client_key()
-    with runtime.db.read() as session:
-        if (wait := auth_service.login_delay(session, key)) > 0:
-            error = TooManyAttemptsError()
-            error.extra["retry_after"] = int(wait) + 1
-            raise error
-    with runtime.db.transaction() as session:
-        user = auth_service.authenticate(session, data["email"], data["password"])
+    check_login_delay()
+    limit = current_runtime().settings.login_attempts_per_minute
+    with write_transaction() as session:
+        user = accounts.authenticate(session, data["email"], data["password"])
         if user is None:
-            auth_service.record_login_failure(
-                session, key, limit=runtime.settings.login_attempts_per_minute
-            )
+            throttle.record_login_failure(session, client_key(), limit=limit)
         else:
-            api_session = auth_service.create_api_session(session, user)
-            body = SessionSchema().dump(api_session)
+            body = SessionSchema().dump(sessions.create_session(session, user))
     if user is None:
         raise AuthenticationError(
             "Usuario o contraseña incorrectos.", "Wrong e-mail or password."
@@ -54,18 +46,16 @@ def session_create() -> Response:
 
 @bp.delete("/v1/sessions/<token>")
 def session_delete(token: str) -> Response:
-    with current_runtime().db.transaction() as session:
-        auth_service.end_api_session(session, token)
+    # Knowing a token is holding it: whoever sends it may end it (signing out).
+    with write_transaction() as session:
+        sessions.end_session(session, token)
     return jsonify(success=True)
 
 
 @bp.get("/v1/users/current")
 def user_current() -> Response:
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    token = bearer_token()
+    user = sessions.user_for_token(read_session(), token) if token else None
+    if user is None:
         raise AuthenticationError()
-    with current_runtime().db.read() as session:
-        user = auth_service.user_for_bearer(session, header[7:].strip())
-        if user is None:
-            raise AuthenticationError()
-        return jsonify(UserSchema().dump(user))
+    return jsonify(UserSchema().dump(user))

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.api.schemas import SubmissionSchema
 from app.errors import InvalidInputError
-from app.openrosa.auth import resolve_actor
-from app.runtime import current_runtime
+from app.httpauth import resolve_actor
+from app.runtime import current_runtime, write_transaction
 from app.submissions import service as submissions_service
 
 bp = Blueprint("api_submissions", __name__)
@@ -27,11 +27,10 @@ def submission_create(project_id: int, xml_form_id: str) -> Response:
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
     )
-    runtime = current_runtime()
-    with runtime.db.transaction() as session:
+    with write_transaction() as session:
         result = submissions_service.ingest_submission(
             session,
-            runtime.blobs,
+            current_runtime().blobs,
             project_id=project_id,
             upload=upload,
             actor=actor,

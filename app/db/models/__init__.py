@@ -7,6 +7,7 @@ compares against the migrations.
 from app.db.models.accounts import (
     ApiSession,
     AppUser,
+    DigestNonceUse,
     LoginThrottle,
     RoleAssignment,
     User,
@@ -31,6 +32,7 @@ __all__ = [
     "BlobContent",
     "Comment",
     "ConsentWithdrawal",
+    "DigestNonceUse",
     "Form",
     "FormAttachment",
     "FormVersion",

@@ -11,15 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 from app.db.types import UTCDateTime, utcnow
 
-ROLES = (
-    "site_admin",
-    "manager",
-    "analyst",
-    "data_collector",
-    "guardian",
-    "app_user",
-)
-
 
 class User(Base):
     __tablename__ = "users"
@@ -55,8 +46,9 @@ class AppUser(Base):
 class RoleAssignment(Base):
     """A role held by a user or an app user, site-wide or in one project.
 
-    `ayllu` is set only for `guardian` (custody of restricted knowledge of one
-    ayllu, domain.md §4); `form_id` only narrows an app user to given forms.
+    Which roles exist, and which may carry an `ayllu` (custody of one ayllu's
+    restricted knowledge, domain.md §4) or a `form_id` (an app user narrowed
+    to given forms), is the permission table's: `app.auth.permissions`.
     """
 
     __tablename__ = "role_assignments"
@@ -79,7 +71,8 @@ class RoleAssignment(Base):
 
 
 class ApiSession(Base):
-    """Bearer tokens from `POST /v1/sessions` (ODK Central's shape)."""
+    """Sessions: Bearer tokens from `POST /v1/sessions` (ODK Central's shape)
+    and the console's sign-ins, which keep the token in their cookie."""
 
     __tablename__ = "api_sessions"
 
@@ -99,3 +92,18 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DigestNonceUse(Base):
+    """Each (nonce, nc) a Digest login has used, so a captured header cannot
+    be replayed: HTTP Digest's `nc` must grow for every request made with one
+    nonce (RFC 7616 §3.4), and any worker may see the replay. Rows older than
+    a nonce's life are purged."""
+
+    __tablename__ = "digest_nonce_uses"
+
+    nonce: Mapped[str] = mapped_column(sa.String(96), primary_key=True)
+    nc: Mapped[int] = mapped_column(
+        sa.BigInteger, primary_key=True, autoincrement=False
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,8 +1,9 @@
 """Signing in and out, and changing one's own password.
 
-Failed sign-ins go through the throttle shared with the OpenRosa edge
-(`app.auth.service.login_delay` / `record_login_failure`), counted in the
-database so every worker slows the same client down.
+Failed sign-ins go through the throttle shared with the OpenRosa and API
+edges (`app.auth.throttle`), counted in the database so every worker slows the
+same client down. A sign-in is a session row (`app.auth.sessions`); signing
+out ends it on the server, and a password change ends all of the user's.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import service as auth_service
+from app.auth import accounts, sessions, throttle
 from app.auth.errors import WeakPasswordError
-from app.runtime import current_runtime
+from app.httpauth import client_key
+from app.runtime import current_runtime, write_transaction
 from app.web.i18n import gettext
-from app.web.session import client_key, web_user
+from app.web.session import web_user
 from app.web.views import bp
 from app.web.views.common import message
 
@@ -51,22 +53,23 @@ def login() -> Response | str | tuple[str, int]:
     password = request.form.get("password") or ""
     target = request.form.get("next") or ""
     key = client_key()
-    with runtime.db.transaction() as session:
-        delay = auth_service.login_delay(session, key)
+    with write_transaction() as session:
+        delay = throttle.login_delay(session, key)
         if delay > 0:
             flash(gettext("auth.throttled", seconds=int(delay) + 1), "error")
             return (
                 render_template("web/login.html", next=target, login=login_name),
                 429,
             )
-        user = auth_service.authenticate(session, login_name, password)
+        user = accounts.authenticate(session, login_name, password)
         if user is None:
-            auth_service.record_login_failure(
+            throttle.record_login_failure(
                 session, key, limit=runtime.settings.login_attempts_per_minute
             )
         else:
-            auth_service.record_login_success(session, key)
-            signed_in = web_user(session, user)
+            throttle.record_login_success(session, key)
+            token = sessions.create_session(session, user).token
+            signed_in = web_user(session, user, token)
     if user is None:
         flash(gettext("auth.failed"), "error")
         return (
@@ -79,6 +82,11 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    token = getattr(current_user, "token", None)
+    if token:
+        # The session ends on the server: a copy of the cookie is worth nothing.
+        with write_transaction() as session:
+            sessions.end_session(session, token)
     logout_user()
     flash(gettext("auth.logged_out"), "success")
     return redirect(url_for("web.login"))
@@ -95,11 +103,11 @@ def account_password() -> Response | str | tuple[str, int]:
     runtime = current_runtime()
     key = client_key()
     error = None
-    with runtime.db.transaction() as session:
-        if auth_service.login_delay(session, key) > 0:
+    with write_transaction() as session:
+        if throttle.login_delay(session, key) > 0:
             error = gettext("auth.throttled_short")
-        elif auth_service.authenticate(session, current_user.username, current) is None:
-            auth_service.record_login_failure(
+        elif accounts.authenticate(session, current_user.username, current) is None:
+            throttle.record_login_failure(
                 session, key, limit=runtime.settings.login_attempts_per_minute
             )
             error = gettext("password.wrong_current")
@@ -107,17 +115,20 @@ def account_password() -> Response | str | tuple[str, int]:
             error = gettext("password.mismatch")
         else:
             try:
-                auth_service.reset_password(session, current_user.username, new)
+                accounts.reset_password(
+                    session, current_user.username, new, by_user_id=current_user.user_id
+                )
             except WeakPasswordError as exc:
                 error = message(exc)
             else:
-                user = auth_service.get_user(session, current_user.username)
-                renewed = web_user(session, user)
+                user = accounts.get_user(session, current_user.username)
+                token = sessions.create_session(session, user).token
+                renewed = web_user(session, user, token)
     if error is not None:
         flash(error, "error")
         return render_template("web/password.html", nav="account"), 400
-    # The fingerprint changed with the hash: sign in again on this session
-    # (other sessions of this user end at their next request).
+    # Every session of the user ended with the old password, this one too:
+    # sign this browser in again (other browsers and Bearer tokens stay out).
     login_user(renewed)
     flash(gettext("password.changed"), "success")
     return redirect(url_for("web.index"))

@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 
 from flask import flash, request
 
+from app.auth import permissions as table
 from app.errors import AppError, InvalidInputError
-from app.exports import service as exports_service
 from app.forms import service as forms_service
-from app.governance import service as governance
+from app.governance import consent
 from app.projects import service as projects_service
-from app.submissions import review
+from app.runtime import read_session
 from app.web import session as web_session
 from app.web.i18n import current_lang, gettext
 from app.web.presenters import day_start_utc
@@ -27,37 +27,49 @@ class ProjectRef:
     name: str
 
 
+# The console's buttons and menus, each shown to whoever holds its verb on the
+# project (the permission table decides; this only names them for templates).
+CONSOLE_VERBS = {
+    "member": "project.read",
+    "manage": "form.update",  # forms and their media
+    "tablets": "field_key.list",
+    "view": "submission.list",  # submissions, dashboard
+    "review": "submission.update",  # review states, comments
+    "export": "export.create",
+}
+
+
 @dataclass(frozen=True)
 class Permissions:
     member: bool
-    manage: bool  # forms, media, tablets
-    view: bool  # submissions, dashboard
-    review: bool  # review states, comments
+    manage: bool
+    tablets: bool
+    view: bool
+    review: bool
     export: bool
-    consent: bool  # record and lift consent withdrawals
+    consent: bool  # record and lift consent withdrawals (for some ayllu)
 
 
 def permissions(project_id: int) -> Permissions:
     actor = web_session.actor()
-    return Permissions(
-        member=web_session.is_member(project_id),
-        manage=web_session.can_manage(project_id),
-        view=review.can_view(actor, project_id),
-        review=review.can_review(actor, project_id),
-        export=exports_service.can_export(actor, project_id),
-        consent=governance.can_govern_consent(actor, project_id),
-    )
+    target = table.Project(project_id)
+    flags = {
+        name: table.can(actor, verb, target) for name, verb in CONSOLE_VERBS.items()
+    }
+    return Permissions(**flags, consent=consent.may_record(actor, project_id))
 
 
-def project_context(session: Any, project_id: int) -> dict[str, Any]:
+def project_context(project_id: int) -> dict[str, Any]:
     """The project bar's data; only members of the project get past this.
 
     Raises: ProjectNotFoundError, PermissionDeniedError.
     """
-    project = projects_service.get_project(session, project_id)
-    perms = permissions(project_id)
-    web_session.require(perms.member)
-    return {"project": ProjectRef(project.id, project.name), "perms": perms}
+    project = projects_service.get_project(read_session(), project_id)
+    web_session.require("project.read", table.Project(project_id))
+    return {
+        "project": ProjectRef(project.id, project.name),
+        "perms": permissions(project_id),
+    }
 
 
 def message(error: AppError) -> str:
@@ -100,12 +112,12 @@ def flag(name: str, default: bool = False) -> bool:
     return request.values.get(name, "").lower() in ("1", "on", "true", "yes", "si")
 
 
-def project_choices(session: Any, project_id: int) -> dict[str, dict[str, Any]]:
+def project_choices(project_id: int) -> dict[str, dict[str, Any]]:
     """Choice labels of the project's forms by field name ("ayllu", "sector",
     "sexo" …), merged over forms: {name: {value: labels}}. Aggregates and
     filters speak in choice values; people read these labels."""
     found: dict[str, dict[str, Any]] = {}
-    for _form, version in forms_service.list_forms(session, project_id):
+    for _form, version in forms_service.list_forms(read_session(), project_id):
         for item in forms_service.schema_of(version).fields:
             if not item.choices:
                 continue

@@ -14,8 +14,8 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.errors import AppError
-from app.governance import service as governance
-from app.runtime import current_runtime
+from app.governance import consent
+from app.runtime import read_session, write_transaction
 from app.web import session as web_session
 from app.web.i18n import gettext
 from app.web.views import bp
@@ -32,13 +32,13 @@ def _page(project_id: int) -> Response:
 @login_required
 def consent_page(project_id: int) -> str:
     actor = web_session.actor()
-    web_session.require(governance.can_govern_consent(actor, project_id))
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        history = governance.withdrawal_history(session, project_id)
-        forms, ayllus = governance.governed_places(session, project_id)
-        labels = project_choices(session, project_id).get("ayllu", {})
-    ayllus = [a for a in ayllus if governance.may_change_consent(actor, project_id, a)]
+    context = project_context(project_id)
+    web_session.require_that(consent.may_record(actor, project_id))
+    session = read_session()
+    history = consent.withdrawal_history(session, project_id)
+    forms, ayllus = consent.governed_places(session, project_id)
+    labels = project_choices(project_id).get("ayllu", {})
+    ayllus = [a for a in ayllus if consent.may_record_for(actor, project_id, a)]
     return render_template(
         "web/consent.html",
         history=history,
@@ -56,20 +56,20 @@ def consent_page(project_id: int) -> str:
 @login_required
 def consent_withdraw(project_id: int) -> Response:
     actor = web_session.actor()
-    web_session.require(governance.can_govern_consent(actor, project_id))
+    project_context(project_id)
+    web_session.require_that(consent.may_record(actor, project_id))
     layer = request.form.get("layer", "")
     reason = (request.form.get("reason") or "")[:MAX_REASON]
     try:
-        with current_runtime().db.transaction() as session:
-            project_context(session, project_id)
+        with write_transaction() as session:
             if layer == "individual":
-                found = governance.find_governed_submission(
+                found = consent.find_governed_submission(
                     session,
                     project_id,
                     (request.form.get("xml_form_id") or "").strip(),
                     (request.form.get("instance_id") or "").strip(),
                 )
-                governance.withdraw_consent_as(
+                consent.withdraw_consent(
                     session,
                     actor,
                     project_id=project_id,
@@ -78,7 +78,7 @@ def consent_withdraw(project_id: int) -> Response:
                     reason=reason,
                 )
             else:
-                governance.withdraw_consent_as(
+                consent.withdraw_consent(
                     session,
                     actor,
                     project_id=project_id,
@@ -97,14 +97,12 @@ def consent_withdraw(project_id: int) -> Response:
 @login_required
 def consent_lift(project_id: int, withdrawal_id: int) -> Response:
     actor = web_session.actor()
-    web_session.require(governance.can_govern_consent(actor, project_id))
+    project_context(project_id)
+    web_session.require_that(consent.may_record(actor, project_id))
     reason = (request.form.get("reason") or "")[:MAX_REASON]
     try:
-        with current_runtime().db.transaction() as session:
-            project_context(session, project_id)
-            governance.lift_withdrawal_as(
-                session, actor, project_id, withdrawal_id, reason
-            )
+        with write_transaction() as session:
+            consent.lift_withdrawal(session, actor, project_id, withdrawal_id, reason)
     except AppError as error:
         flash_error(error)
         return _page(project_id)

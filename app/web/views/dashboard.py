@@ -15,7 +15,8 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from app.aggregates.service import AGGREGATES
-from app.runtime import current_runtime
+from app.auth import permissions
+from app.runtime import read_session
 from app.web import session as web_session
 from app.web.charts import Row, Series, bar_chart
 from app.web.i18n import gettext, label_of
@@ -233,21 +234,20 @@ def dashboard_show(project_id: int) -> str:
         "mesa": request.args.get("mesa") or None,
     }
     viewer = web_session.viewer(project_id)
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        web_session.require(context["perms"].view)
-        choices = project_choices(session, project_id)
-        figures = {
-            name: AGGREGATES[name](session, project_id, viewer, **filters)
-            for name in (
-                "necesidades",
-                "participacion",
-                "practicas",
-                "acuerdos",
-                "compromisos",
-                "intercambios",
-            )
-        }
+    context = project_context(project_id)
+    web_session.require("submission.list", permissions.Project(project_id))
+    choices = project_choices(project_id)
+    figures = {
+        name: AGGREGATES[name](read_session(), project_id, viewer, **filters)
+        for name in (
+            "necesidades",
+            "participacion",
+            "practicas",
+            "acuerdos",
+            "compromisos",
+            "intercambios",
+        )
+    }
     lab = Labeller(choices)
     return render_template(
         "web/dashboard.html",

@@ -15,10 +15,12 @@ from flask import (
 )
 from flask_login import login_required
 
+from app.auth import permissions
 from app.errors import AppError
 from app.exports import service as exports_service
 from app.forms import service as forms_service
-from app.runtime import current_runtime
+from app.governance.records import RecordFilter
+from app.runtime import current_runtime, read_session, write_transaction
 from app.web import session as web_session
 from app.web.views import bp
 from app.web.views.common import (
@@ -34,14 +36,13 @@ FORMAT_ORDER = ("csv.zip", "csv", "xlsx", "geojson", "jsonl")
 
 
 def _page(project_id: int, status: int = 200) -> tuple[str, int]:
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        web_session.require(context["perms"].export)
-        forms = [
-            {"xml_form_id": form.xml_form_id, "title": form.title}
-            for form, _version in forms_service.list_forms(session, project_id)
-        ]
-        choices = project_choices(session, project_id)
+    context = project_context(project_id)
+    web_session.require("export.create", permissions.Project(project_id))
+    forms = [
+        {"xml_form_id": form.xml_form_id, "title": form.title}
+        for form, _version in forms_service.list_forms(read_session(), project_id)
+    ]
+    choices = project_choices(project_id)
     chosen = request.values.get("form") or (forms[0]["xml_form_id"] if forms else "")
     return (
         render_template(
@@ -70,7 +71,7 @@ def export_page(project_id: int) -> tuple[str, int]:
 def _options() -> exports_service.ExportOptions:
     export_format = request.form.get("format", "csv.zip")
     since, until = day_range(parse_day("since"), parse_day("until"))
-    filters = exports_service.ExportFilters(
+    filters = RecordFilter(
         since=since,
         until=until,
         review_states=tuple(s for s in request.form.getlist("state") if s),
@@ -97,9 +98,8 @@ def export_download(project_id: int) -> Response | tuple[str, int]:
     xml_form_id = request.form.get("form", "")
     try:
         options = _options()
-        with runtime.db.transaction() as session:
-            context = project_context(session, project_id)
-            web_session.require(context["perms"].export)
+        project_context(project_id)
+        with write_transaction() as session:
             plan = exports_service.plan_export(
                 session,
                 project_id=project_id,

@@ -11,14 +11,15 @@ from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from app.auth import permissions
 from app.blobs import iter_blob
 from app.errors import AppError, InvalidInputError
 from app.forms import service as forms_service
 from app.forms.compiler import CompiledForm, compile_xlsform
 from app.forms.errors import XlsFormInvalidError
 from app.projects import service as projects_service
-from app.runtime import current_runtime
-from app.submissions import review
+from app.runtime import current_runtime, read_session, write_transaction
+from app.submissions import reading
 from app.web import session as web_session
 from app.web.i18n import gettext
 from app.web.presenters import form_tree, media_references, type_label
@@ -33,38 +34,40 @@ MAX_XLSFORM_BYTES = 20_000_000
 def project_list() -> str:
     actor = web_session.actor()
     rows = []
-    with current_runtime().db.read() as session:
-        for project in projects_service.list_projects(session):
-            if not web_session.is_member(project.id):
-                continue
-            summaries = review.form_summaries(
-                session, project.id, web_session.viewer(project.id)
-            )
-            dates = [s.last_submission_at for s in summaries if s.last_submission_at]
-            rows.append(
-                {
-                    "id": project.id,
-                    "name": project.name,
-                    "description": project.description,
-                    "forms": len(summaries),
-                    "open_forms": sum(1 for s in summaries if s.state == "open"),
-                    "submissions": sum(s.submissions for s in summaries),
-                    "last": max(dates) if dates else None,
-                }
-            )
+    session = read_session()
+    for project in projects_service.list_projects(session):
+        if not permissions.can(actor, "project.read", permissions.Project(project.id)):
+            continue
+        summaries = reading.form_summaries(
+            session, project.id, web_session.viewer(project.id)
+        )
+        dates = [s.last_submission_at for s in summaries if s.last_submission_at]
+        rows.append(
+            {
+                "id": project.id,
+                "name": project.name,
+                "description": project.description,
+                "forms": len(summaries),
+                "open_forms": sum(1 for s in summaries if s.state == "open"),
+                "submissions": sum(s.submissions for s in summaries),
+                "last": max(dates) if dates else None,
+            }
+        )
     return render_template(
-        "web/projects.html", projects=rows, nav="projects", admin=actor.site_admin
+        "web/projects.html",
+        projects=rows,
+        nav="projects",
+        admin=permissions.can(actor, "project.create", permissions.SITE),
     )
 
 
 def _project_page(
     project_id: int, *, errors: list[str] | None = None, status: int = 200
 ) -> tuple[str, int]:
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        forms = review.form_summaries(
-            session, project_id, web_session.viewer(project_id)
-        )
+    context = project_context(project_id)
+    forms = reading.form_summaries(
+        read_session(), project_id, web_session.viewer(project_id)
+    )
     return (
         render_template(
             "web/project.html",
@@ -107,7 +110,7 @@ def _current_media(session: Any, form: Any) -> dict[str, bytes]:
 @login_required
 def form_upload(project_id: int) -> Response | tuple[str, int]:
     """Publish an XLSForm: a new form, or a new version of `expected` form."""
-    web_session.require(web_session.can_manage(project_id))
+    web_session.require("form.update", permissions.Project(project_id))
     expected = request.form.get("xml_form_id") or None
     upload = _uploaded("xlsform")
 
@@ -139,8 +142,8 @@ def form_upload(project_id: int) -> Response | tuple[str, int]:
         )
     runtime = current_runtime()
     try:
-        with runtime.db.transaction() as session:
-            project_context(session, project_id)
+        project_context(project_id)
+        with write_transaction() as session:
             existing = forms_service.find_form(
                 session, project_id, compiled.xml_form_id
             )
@@ -175,33 +178,33 @@ def _form_page(
     errors: list[str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        form = forms_service.get_form(session, project_id, xml_form_id)
-        version = forms_service.current_version(session, form)
-        schema = forms_service.schema_of(version)
-        media = [
-            {"name": name, "size": blob.size, "content_type": blob.content_type}
-            for name, blob in forms_service.form_attachments(session, version)
-        ]
-        references = media_references(version.xml)
-        summary = next(
-            (
-                s
-                for s in review.form_summaries(
-                    session, project_id, web_session.viewer(project_id)
-                )
-                if s.xml_form_id == xml_form_id
-            ),
-            None,
-        )
-        info = {
-            "xml_form_id": form.xml_form_id,
-            "title": form.title,
-            "state": form.state,
-            "version": version.version,
-            "published_at": version.published_at,
-        }
+    session = read_session()
+    context = project_context(project_id)
+    form = forms_service.get_form(session, project_id, xml_form_id)
+    version = forms_service.current_version(session, form)
+    schema = forms_service.schema_of(version)
+    media = [
+        {"name": name, "size": blob.size, "content_type": blob.content_type}
+        for name, blob in forms_service.form_attachments(session, version)
+    ]
+    references = media_references(version.xml)
+    summary = next(
+        (
+            s
+            for s in reading.form_summaries(
+                session, project_id, web_session.viewer(project_id)
+            )
+            if s.xml_form_id == xml_form_id
+        ),
+        None,
+    )
+    info = {
+        "xml_form_id": form.xml_form_id,
+        "title": form.title,
+        "state": form.state,
+        "version": version.version,
+        "published_at": version.published_at,
+    }
     present = {item["name"] for item in media}
     return (
         render_template(
@@ -231,12 +234,14 @@ def form_show(project_id: int, xml_form_id: str) -> tuple[str, int]:
 @bp.post("/projects/<int:project_id>/forms/<xml_form_id>/state")
 @login_required
 def form_state(project_id: int, xml_form_id: str) -> Response:
-    web_session.require(web_session.can_manage(project_id))
+    web_session.require("form.update", permissions.Project(project_id))
     state = request.form.get("state", "")
-    with current_runtime().db.transaction() as session:
-        project_context(session, project_id)
+    project_context(project_id)
+    with write_transaction() as session:
         try:
-            forms_service.set_form_state(session, project_id, xml_form_id, state)
+            forms_service.set_form_state(
+                session, project_id, xml_form_id, state, actor=web_session.actor()
+            )
         except InvalidInputError as exc:
             flash_error(exc)
         else:
@@ -253,7 +258,7 @@ def form_state(project_id: int, xml_form_id: str) -> Response:
 @login_required
 def form_media(project_id: int, xml_form_id: str) -> Response | tuple[str, int]:
     """Add or replace media files of the current version (same XForm)."""
-    web_session.require(web_session.can_manage(project_id))
+    web_session.require("form.update", permissions.Project(project_id))
     uploads = [f for f in request.files.getlist("media") if f and f.filename]
     if not uploads:
         return _form_page(
@@ -261,8 +266,8 @@ def form_media(project_id: int, xml_form_id: str) -> Response | tuple[str, int]:
         )
     runtime = current_runtime()
     try:
-        with runtime.db.transaction() as session:
-            project_context(session, project_id)
+        project_context(project_id)
+        with write_transaction() as session:
             form = forms_service.get_form(session, project_id, xml_form_id)
             version = forms_service.current_version(session, form)
             media = _current_media(session, form)

@@ -1,7 +1,7 @@
 """Submissions of a form: the filtered, paged table; one submission with its
 answers by label, media inline, location map, review state, comments and
 edit history; and its media files. Everything shown comes through
-`app.submissions.review`, which applies knowledge governance."""
+`app.submissions.reading`, which reads through knowledge governance."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.blobs import iter_blob
 from app.forms import service as forms_service
 from app.forms.xform import Field, FormSchema
-from app.runtime import current_runtime
-from app.submissions import review
+from app.governance.records import RecordFilter, first_value
+from app.runtime import current_runtime, read_session, write_transaction
+from app.submissions import reading, review
+from app.submissions.errors import ReviewInputError
 from app.web import session as web_session
 from app.web.geo import from_landmark, map_svg
 from app.web.i18n import gettext, label_of
@@ -52,7 +54,7 @@ def _filter_field(schema: FormSchema, *names: str) -> Field | None:
     return None
 
 
-def _filters() -> tuple[review.ListFilters, dict[str, Any]]:
+def _filters() -> tuple[RecordFilter, dict[str, Any]]:
     since, until = parse_day("since"), parse_day("until")
     start, end = day_range(since, until)
     states = tuple(s for s in request.args.getlist("state") if s)
@@ -65,13 +67,13 @@ def _filters() -> tuple[review.ListFilters, dict[str, Any]]:
         "submitter": request.args.get("submitter", ""),
     }
     return (
-        review.ListFilters(
+        RecordFilter(
             since=start,
             until=end,
             ayllu=values["ayllu"] or None,
             mesa=values["mesa"] or None,
             review_states=states,
-            submitter=values["submitter"] or None,
+            **reading.submitter_filter(values["submitter"] or None),
         ),
         values,
     )
@@ -87,21 +89,21 @@ def _page_number() -> int:
 def submission_list(project_id: int, xml_form_id: str) -> str:
     filters, values = _filters()
     viewer = web_session.viewer(project_id)
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        form = forms_service.get_form(session, project_id, xml_form_id)
-        schema = forms_service.schema_of(forms_service.current_version(session, form))
-        page = review.list_submissions(
-            session,
-            project_id,
-            xml_form_id,
-            viewer,
-            filters,
-            page=_page_number(),
-            per_page=PER_PAGE,
-        )
-        submitters = review.list_submitters(session, project_id, xml_form_id)
-        form_info = {"xml_form_id": form.xml_form_id, "title": form.title}
+    session = read_session()
+    context = project_context(project_id)
+    form = forms_service.get_form(session, project_id, xml_form_id)
+    schema = forms_service.schema_of(forms_service.current_version(session, form))
+    page = reading.list_submissions(
+        session,
+        project_id,
+        xml_form_id,
+        viewer,
+        filters,
+        page=_page_number(),
+        per_page=PER_PAGE,
+    )
+    submitters = reading.list_submitters(session, project_id, xml_form_id, viewer)
+    form_info = {"xml_form_id": form.xml_form_id, "title": form.title}
     ayllu_field = _filter_field(schema, "ayllu")
     mesa_field = _filter_field(schema, "mesa", "mesas")
     rows = [
@@ -109,10 +111,8 @@ def submission_list(project_id: int, xml_form_id: str) -> str:
             "record": record,
             "name": _record_name(record.values, record.instance_id),
             "ayllu": (
-                choice_label(
-                    ayllu_field, str(review.first_value(record.values, "ayllu"))
-                )
-                if ayllu_field and review.first_value(record.values, "ayllu")
+                choice_label(ayllu_field, str(first_value(record.values, "ayllu")))
+                if ayllu_field and first_value(record.values, "ayllu")
                 else ""
             ),
         }
@@ -128,7 +128,7 @@ def submission_list(project_id: int, xml_form_id: str) -> str:
         submitters=submitters,
         ayllu_field=ayllu_field,
         mesa_field=mesa_field,
-        states=review.REVIEW_STATES,
+        states=reading.REVIEW_STATES,
         page_args=args,
         nav="forms",
         **context,
@@ -208,11 +208,10 @@ def _bearing_text(bearing: Any) -> str:
 @login_required
 def submission_show(project_id: int, xml_form_id: str, instance_id: str) -> str:
     viewer = web_session.viewer(project_id)
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        detail = review.get_submission_detail(
-            session, project_id, xml_form_id, instance_id, viewer
-        )
+    context = project_context(project_id)
+    detail = reading.get_submission_detail(
+        read_session(), project_id, xml_form_id, instance_id, viewer
+    )
     schema = detail.schema
     record = detail.record
     attachments = {a.name: a for a in detail.attachments}
@@ -281,12 +280,12 @@ def submission_review(project_id: int, xml_form_id: str, instance_id: str) -> An
     comment = request.form.get("comment", "")
     viewer = web_session.viewer(project_id)
     try:
-        with current_runtime().db.transaction() as session:
-            project_context(session, project_id)
-            detail = review.get_submission_detail(
+        project_context(project_id)
+        with write_transaction() as session:
+            _form, record = reading.readable_record(
                 session, project_id, xml_form_id, instance_id, viewer
             )
-            if state == detail.record.review_state:
+            if state == record.review_state:
                 if not comment.strip():
                     flash(gettext("review.unchanged"), "info")
                     return _back(project_id, xml_form_id, instance_id)
@@ -312,7 +311,7 @@ def submission_review(project_id: int, xml_form_id: str, instance_id: str) -> An
                 flash(
                     gettext("review.saved", state=gettext(f"review.{state}")), "success"
                 )
-    except review.ReviewInputError as exc:
+    except ReviewInputError as exc:
         flash_error(exc)
     return _back(project_id, xml_form_id, instance_id)
 
@@ -328,11 +327,10 @@ def submission_attachment(
     """A photo, recording or file of a submission the viewer may see in full."""
     runtime = current_runtime()
     viewer = web_session.viewer(project_id)
-    with runtime.db.read() as session:
-        project_context(session, project_id)
-        entry = review.attachment_for(
-            session, project_id, xml_form_id, instance_id, name, viewer
-        )
+    project_context(project_id)
+    entry = reading.attachment_for(
+        read_session(), project_id, xml_form_id, instance_id, name, viewer
+    )
     sha = entry.sha256 or ""
     content_type = entry.content_type or "application/octet-stream"
 

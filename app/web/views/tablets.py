@@ -11,11 +11,12 @@ from flask_login import login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from app.auth import service as auth_service
+from app.auth import app_users, permissions
+from app.auth.errors import AppUserNotFoundError
 from app.errors import NotFoundError
 from app.netinfo import server_urls
 from app.projects import onboarding
-from app.runtime import current_runtime
+from app.runtime import current_runtime, read_session, write_transaction
 from app.web import session as web_session
 from app.web.i18n import gettext
 from app.web.views import bp
@@ -46,25 +47,30 @@ def server_candidates() -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _tablets(session: Any, project_id: int) -> list[Any]:
-    return auth_service.list_app_users(session, project_id)
+def _tablet(project_id: int, tablet_id: int) -> Any:
+    try:
+        return app_users.get_app_user(read_session(), project_id, tablet_id)
+    except AppUserNotFoundError:
+        raise NotFoundError(
+            "No existe esa tableta en este proyecto.",
+            "No such tablet in this project.",
+        ) from None
 
 
 @bp.get("/projects/<int:project_id>/tablets")
 @login_required
 def tablet_list(project_id: int) -> str:
-    web_session.require(web_session.can_manage(project_id))
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        tablets = [
-            {
-                "id": t.id,
-                "name": t.display_name,
-                "created_at": t.created_at,
-                "revoked_at": t.revoked_at,
-            }
-            for t in reversed(_tablets(session, project_id))
-        ]
+    context = project_context(project_id)
+    web_session.require("field_key.list", permissions.Project(project_id))
+    tablets = [
+        {
+            "id": t.id,
+            "name": t.display_name,
+            "created_at": t.created_at,
+            "revoked_at": t.revoked_at,
+        }
+        for t in reversed(app_users.list_app_users(read_session(), project_id))
+    ]
     return render_template(
         "web/tablets.html", tablets=tablets, nav="tablets", **context
     )
@@ -73,14 +79,14 @@ def tablet_list(project_id: int) -> str:
 @bp.post("/projects/<int:project_id>/tablets")
 @login_required
 def tablet_create(project_id: int) -> Response:
-    web_session.require(web_session.can_manage(project_id))
+    project_context(project_id)
+    web_session.require("field_key.create", permissions.Project(project_id))
     name = (request.form.get("name") or "").strip()[:MAX_NAME]
     if not name:
         flash(gettext("tablets.name_required"), "error")
         return redirect(url_for("web.tablet_list", project_id=project_id))
-    with current_runtime().db.transaction() as session:
-        project_context(session, project_id)
-        tablet = auth_service.create_app_user(
+    with write_transaction() as session:
+        tablet = app_users.create_app_user(
             session,
             project_id=project_id,
             display_name=name,
@@ -96,24 +102,16 @@ def tablet_create(project_id: int) -> Response:
 @bp.get("/projects/<int:project_id>/tablets/<int:tablet_id>")
 @login_required
 def tablet_show(project_id: int, tablet_id: int) -> str:
-    web_session.require(web_session.can_manage(project_id))
-    with current_runtime().db.read() as session:
-        context = project_context(session, project_id)
-        tablet = next(
-            (t for t in _tablets(session, project_id) if t.id == tablet_id), None
-        )
-        if tablet is None:
-            raise NotFoundError(
-                "No existe esa tableta en este proyecto.",
-                "No such tablet in this project.",
-            )
-        info = {
-            "id": tablet.id,
-            "name": tablet.display_name,
-            "revoked_at": tablet.revoked_at,
-            "created_at": tablet.created_at,
-        }
-        token = tablet.token
+    context = project_context(project_id)
+    web_session.require("field_key.list", permissions.Project(project_id))
+    tablet = _tablet(project_id, tablet_id)
+    info = {
+        "id": tablet.id,
+        "name": tablet.display_name,
+        "revoked_at": tablet.revoked_at,
+        "created_at": tablet.created_at,
+    }
+    token = tablet.token
     candidates = server_candidates()
     base = request.args.get("base")
     if base not in candidates:
@@ -140,16 +138,10 @@ def tablet_show(project_id: int, tablet_id: int) -> str:
 @bp.post("/projects/<int:project_id>/tablets/<int:tablet_id>/revoke")
 @login_required
 def tablet_revoke(project_id: int, tablet_id: int) -> Response:
-    web_session.require(web_session.can_manage(project_id))
-    with current_runtime().db.transaction() as session:
-        project_context(session, project_id)
-        if not any(t.id == tablet_id for t in _tablets(session, project_id)):
-            raise NotFoundError(
-                "No existe esa tableta en este proyecto.",
-                "No such tablet in this project.",
-            )
-        auth_service.revoke_app_user(
-            session, tablet_id, by_user_id=web_session.actor().id
-        )
+    project_context(project_id)
+    web_session.require("field_key.delete", permissions.Project(project_id))
+    _tablet(project_id, tablet_id)
+    with write_transaction() as session:
+        app_users.revoke_app_user(session, tablet_id, by_user_id=web_session.actor().id)
     flash(gettext("tablets.revoked"), "success")
     return redirect(url_for("web.tablet_list", project_id=project_id))

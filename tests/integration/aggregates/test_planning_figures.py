@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.aggregates import service as aggregates
 from app.db.models import Submission
 from app.db.types import utcnow
-from app.governance.service import Viewer
+from app.governance.visibility import Viewer
 from app.projects.errors import ProjectNotFoundError
 from tests.integration.governance.support import (
     GUARDED_AYLLU,

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from app.auth import service as auth_service
+from app.auth import app_users, roles, sessions
 from app.db.models import AuditLog, Submission, User
 from app.db.types import utcnow
 from app.exports import service as exports_service
@@ -30,7 +30,7 @@ SECRET = "Receta-secreta-de-la-abuela"
 def bearer(runtime, username: str) -> dict[str, str]:
     with runtime.db.transaction() as session:
         user = session.scalars(sa.select(User).where(User.username == username)).one()
-        token = auth_service.create_api_session(session, user).token
+        token = sessions.create_session(session, user).token
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -109,7 +109,8 @@ def test_the_site_admin_is_no_guardian(client, runtime, world, fmt):
 def test_denied_or_withdrawn_consent_hides_the_record_in_every_format(
     client, runtime, world, fmt
 ):
-    from app.governance.service import withdraw_consent
+    from app.governance.consent import withdraw_consent
+    from tests.support import admin_actor
 
     practice(
         runtime,
@@ -122,9 +123,9 @@ def test_denied_or_withdrawn_consent_hides_the_record_in_every_format(
     with runtime.db.transaction() as session:
         withdraw_consent(
             session,
+            admin_actor(session),
             project_id=world.project_id,
             layer="individual",
-            recorded_by_id=world.admin_id,
             reason="La portadora lo pidió",
             submission_id=withdrawn,
         )
@@ -225,7 +226,7 @@ def test_exports_need_a_signed_in_member(client, runtime, world):
         collector = User(username="encuestador", email="e@x", display_name="E")
         session.add(collector)
         session.flush()
-        auth_service.assign_role(
+        roles.assign_role(
             session, role="data_collector", user_id=collector.id, project_id=1
         )
     assert client.get(url, headers=bearer(runtime, "encuestador")).status_code == 403
@@ -240,7 +241,7 @@ def test_csv_zip_names_follow_central_and_carry_media(client, runtime, world):
     built = build_instance(SCHEMAS["reunion_cdp"], XML["reunion_cdp"])
     url = "/v1/key/{t}/projects/1/submission"
     with runtime.db.read() as session:
-        token = auth_service.list_app_users(session, 1)[0].token
+        token = app_users.list_app_users(session, 1)[0].token
     data = {"xml_submission_file": (io.BytesIO(built.xml), "i.xml", "text/xml")}
     for name, (filename, stream) in built.parts.items():
         data[name] = (stream, filename)

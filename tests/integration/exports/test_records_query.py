@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from app.auth import service as auth_service
+from app.auth import accounts
 from app.auth.actors import actor_for_user
 from app.db.models import Submission
-from app.exports.query import current_records
+from app.governance.query import current_records
 from app.submissions.service import Upload, ingest_submission
 from tests.support import encuesta_xml, new_instance_id, seed
 
@@ -47,7 +47,7 @@ def _send(runtime, project_id: int, xml: bytes, photo: bytes | None = None) -> N
     if photo is not None:
         parts["1732455064123.jpg"] = ("1732455064123.jpg", io.BytesIO(photo))
     with runtime.db.transaction() as session:
-        admin = auth_service.find_user(session, "admin")
+        admin = accounts.find_user(session, "admin")
         ingest_submission(
             session,
             runtime.blobs,

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 from lxml import etree
 
+from app.auth.accounts import find_user
 from app.auth.actors import actor_for_user
-from app.auth.service import find_user
 from app.blobs import iter_blob
 from app.db.models import (
     Blob,

@@ -15,13 +15,14 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
+from app.auth.accounts import find_user
 from app.auth.actors import actor_for_user
-from app.auth.service import find_user
 from app.db.models import AuditLog, SubmissionVersion
 from app.forms.compiler import compile_xlsform
 from app.forms.service import publish_form, schema_of
 from app.forms.xform import FormSchema, parse_xform
-from app.governance.rules import ACCESS_LEVELS, GRANTED, SACRED_KEEP
+from app.governance.intake import MINIMAL_FIELDS
+from app.governance.rules import ACCESS_LEVELS, GRANTED
 from app.submissions.service import Upload, ingest_submission
 from tests.conftest import is_postgres
 from tests.integration.forms.instances import (
@@ -46,6 +47,7 @@ MINIMAL_RECORD = frozenset(
         *("consentimiento", "nivel_acceso"),
     }
 )
+KEPT_TOP = frozenset(path.split("/")[0] for path in MINIMAL_FIELDS) | {"meta"}
 COMBINATIONS = list(itertools.product(CONSENTS, CONSENTS, LEVELS))
 COLECTIVO = "consentimiento/consentimiento_colectivo"
 INDIVIDUAL = "consentimiento/consentimiento_individual"
@@ -90,7 +92,7 @@ def content_fields(schema: FormSchema) -> list[str]:
         f.path
         for f in schema.fields
         if f.kind == "field"
-        and f.path.split("/")[0] not in SACRED_KEEP
+        and f.path not in MINIMAL_FIELDS
         and not is_note(BINDS.get(f.path, {}))
     ]
 
@@ -107,7 +109,19 @@ def test_consent_and_access_choices_are_the_ones_governance_knows():
 
 
 def test_the_sacred_whitelist_keeps_no_more_than_the_minimal_record():
-    assert SACRED_KEEP <= MINIMAL_RECORD
+    assert KEPT_TOP <= MINIMAL_RECORD
+    kept = [SCHEMA.field(path) for path in MINIMAL_FIELDS if SCHEMA.field(path)]
+    # No kept leaf is a place for free description: choices, dates, metadata,
+    # the place name and the acta reference only.
+    free_text = {
+        f.path for f in kept if f is not None and not f.choices and f.type == "string"
+    }
+    assert free_text <= {
+        "comunidad",
+        "consentimiento/acta_consentimiento",
+        "deviceid",
+        "username",
+    }
     top_level_fields = {f.path for f in SCHEMA.fields if "/" not in f.path}
     assert top_level_fields >= MINIMAL_RECORD
 
@@ -124,10 +138,13 @@ def test_every_content_field_is_under_contenido_or_portador_or_hidden_for_sagrad
     } <= set(fields)
     assert {f.path for f in SCHEMA.binary_fields()} <= set(fields)
 
+    # Consent details typed as free text (conditions, "other" bodies) and the
+    # calculated instanceName are asked for even for a sacred practice; ingest
+    # keeps none of them (the minimal record keeps the consents' choices).
     misplaced = [
         path
         for path in fields
-        if path.split("/")[0] not in ("contenido", "portador")
+        if path.split("/")[0] not in ("contenido", "portador", "consentimiento", "meta")
         and any(
             relevant_at(path, colectivo, individual, "sagrado")
             for colectivo, individual in itertools.product(CONSENTS, CONSENTS)
@@ -137,6 +154,7 @@ def test_every_content_field_is_under_contenido_or_portador_or_hidden_for_sagrad
     shown_for_sagrado = [
         path
         for path in fields
+        if path.split("/")[0] not in ("consentimiento", "meta")
         for colectivo, individual in itertools.product(CONSENTS, CONSENTS)
         if relevant_at(path, colectivo, individual, "sagrado")
     ]
@@ -162,7 +180,7 @@ def test_content_groups_are_relevant_exactly_with_both_consents_and_not_sagrado(
 
 def test_the_instance_name_of_a_practice_uses_only_what_a_sacred_record_keeps():
     calculated = [
-        f for f in SCHEMA.fields if f.calculate and f.path.split("/")[0] in SACRED_KEEP
+        f for f in SCHEMA.fields if f.calculate and f.path.split("/")[0] in KEPT_TOP
     ]
     assert "meta/instanceName" in {f.path for f in calculated}
     for field in calculated:
@@ -250,18 +268,19 @@ def test_denied_consent_leaves_the_practice_content_out(runtime, colectivo, indi
 
     expected, present = ingest(runtime, seeded.project_id, built.xml, built.parts)
 
-    values = stored(runtime, built.instance_id).field_values
-    assert "contenido" not in values
-    assert "portador" not in values
+    version = stored(runtime, built.instance_id)
+    values = version.field_values
+    # Without both consents only the minimal record is kept, as the form's own
+    # note says: no content, no holder, and not the place either.
+    assert set(values) <= MINIMAL_RECORD
     assert values["consentimiento"]["consentimiento_colectivo"] == colectivo
     assert values["consentimiento"]["consentimiento_individual"] == individual
     assert values["nivel_acceso"] == "publico"
-    assert "ubicacion" in values, "not sacred: only consent hides the content"
-    assert "nota_sin_consentimiento" in values, (
-        "Collect showed the missing-consent note"
-    )
+    assert version.instance_name is None
     assert (expected, present) == (0, 0)
-    assert audit_details(runtime, "submission.sacred_content_dropped") == []
+    dropped = audit_details(runtime, "submission.content_dropped")
+    assert [d["reason"] for d in dropped] == ["consent"]
+    assert "ubicacion" in dropped[0]["fields"]
 
 
 def test_a_sacred_record_sent_as_collect_sends_it_keeps_its_minimal_record(runtime):
@@ -282,7 +301,8 @@ def test_a_sacred_record_sent_as_collect_sends_it_keeps_its_minimal_record(runti
     assert values["consentimiento"]["consentimiento_colectivo"] == "otorgado"
     assert values["consentimiento"]["acta_consentimiento"]
     assert values["meta"]["instanceID"] == built.instance_id
-    assert version.instance_name == values["meta"]["instanceName"]
+    assert "instanceName" not in values["meta"]
+    assert version.instance_name is None
     assert (expected, present) == (0, 0)
 
 
@@ -331,20 +351,18 @@ def test_sagrado_content_sent_anyway_is_never_written(runtime, caplog):
     leaked += [s for s in secrets if s in json.dumps(version.field_values)]
     assert leaked == []
 
-    # Elements with content are named; empty ones (notes) are dropped silently.
-    carrying = {
-        etree.QName(child).localname
-        for child in etree.fromstring(xml)
-        if len(child) or (child.text or "").strip()
-    }
-    dropped = audit_details(runtime, "submission.sacred_content_dropped")
-    assert dropped == [
-        {
-            "instance_id": built.instance_id,
-            "dropped": sorted((set(sent) - SACRED_KEEP) & carrying),
-        }
-    ]
-    assert "nota_inicio" not in dropped[0]["dropped"]
+    # The form's questions that carried content are named; empty ones (notes)
+    # are dropped silently; files are only counted.
+    dropped = audit_details(runtime, "submission.content_dropped")
+    assert len(dropped) == 1
+    assert dropped[0]["instance_id"] == built.instance_id
+    assert dropped[0]["reason"] == "sagrado"
+    assert dropped[0]["files"] == len(built.parts)
+    assert {"contenido/descripcion", "portador/nombre", "ubicacion"} <= set(
+        dropped[0]["fields"]
+    )
+    assert not set(dropped[0]["fields"]) & set(MINIMAL_FIELDS)
+    assert "nota_inicio" not in dropped[0]["fields"]
     all_details = json.dumps(audit_details(runtime))
     assert [s for s in secrets if s in all_details] == []
     assert [s for s in secrets if s in caplog.text] == []

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from lxml import etree
 
-from app.auth import service as auth_service
+from app.auth import accounts, roles
 from app.auth.actors import Actor, actor_for_app_user, actor_for_user
 from app.db.models import AppUser, User
 from app.forms import service as forms_service
 from app.forms.xform import FormSchema, parse_xform
-from app.governance.service import Viewer
+from app.governance.visibility import Viewer
 from app.runtime import Runtime
 from app.submissions.service import Upload, ingest_submission
 from tests.integration.forms.instances import FORMS_DIR, build_instance
@@ -77,14 +77,14 @@ def make_world(runtime: Runtime) -> World:
             (other, "guardian", OTHER_AYLLU),
         ]
         for user, role, ayllu in grants:
-            auth_service.assign_role(
+            roles.assign_role(
                 session,
                 role=role,
                 user_id=user.id,
                 project_id=seeded.project_id,
                 ayllu=ayllu,
             )
-        admin = auth_service.find_user(session, "admin")
+        admin = accounts.find_user(session, "admin")
         app_user = session.scalars(
             sa.select(AppUser).where(AppUser.token == seeded.token)
         ).one()
@@ -146,7 +146,7 @@ def ingest(
     """Ingest one instance as the admin would send it; returns the submission id."""
     xml, _instance_id = instance_xml(form_id, overrides, repeats)
     with runtime.db.transaction() as session:
-        admin = auth_service.find_user(session, "admin")
+        admin = accounts.find_user(session, "admin")
         assert admin is not None
         result = ingest_submission(
             session,

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.db.models import Form, Submission, SubmissionVersion
-from app.exports.records import ExportRecord
+from app.governance.records import Attachment, SubmissionRecord
 from app.governance.rules import COUNT_FIELDS
-from app.governance.service import Viewer, Visibility, governance_context
+from app.governance.visibility import Viewer, Visibility, governance_context
 from tests.integration.governance.support import (
     GUARDED_AYLLU,
     VIEWER_KINDS,
@@ -55,7 +55,7 @@ CASES = [
 ]
 
 
-def stored_record(runtime, submission_id: int) -> tuple[ExportRecord, int]:  # type: ignore[no-untyped-def]
+def stored_record(runtime, submission_id: int) -> tuple[SubmissionRecord, int]:  # type: ignore[no-untyped-def]
     with runtime.db.read() as session:
         row = session.execute(
             sa.select(Submission, SubmissionVersion.field_values, Form.id)
@@ -66,7 +66,7 @@ def stored_record(runtime, submission_id: int) -> tuple[ExportRecord, int]:  # t
             .where(Submission.id == submission_id)
         ).one()
         submission = row.Submission
-        record = ExportRecord(
+        record = SubmissionRecord(
             instance_id=submission.instance_id,
             submission_id=submission.id,
             submission_date=submission.created_at,
@@ -81,21 +81,20 @@ def stored_record(runtime, submission_id: int) -> tuple[ExportRecord, int]:  # t
             edits=0,
             form_version="",
             values=row.field_values,
-            attachments={"1732455064123.jpg": ("0" * 64, "image/jpeg")},
+            attachments=(Attachment("1732455064123.jpg", "0" * 64, "image/jpeg"),),
         )
         return record, row.id
 
 
-def seen_by(runtime, world: World, submission_id: int, governed: bool = True):  # type: ignore[no-untyped-def]
+def seen_by(runtime, world: World, submission_id: int):  # type: ignore[no-untyped-def]
     record, form_id = stored_record(runtime, submission_id)
     seen = {}
     with runtime.db.read() as session:
+        form = session.get_one(Form, form_id)
         for kind in VIEWER_KINDS:
-            context = governance_context(
-                session, world.project_id, form_id, world.viewer(kind)
-            )
-            decision = context.decide(governed, record.values, submission_id)
-            seen[kind] = (decision, context.apply(record, governed))
+            context = governance_context(session, world.viewer(kind), form)
+            decision = context.decide(record.values, submission_id)
+            seen[kind] = (decision, context.apply(record))
     return record, seen
 
 
@@ -127,7 +126,7 @@ def test_each_viewer_gets_what_the_level_and_consents_allow(
             assert applied.content_hidden, kind
             assert set(applied.values) <= set(COUNT_FIELDS), kind
             assert applied.values["ayllu"] == GUARDED_AYLLU
-            assert applied.attachments == {}
+            assert applied.attachments == ()
             assert applied.access_level == effective
             assert applied.access_conditions is None
         else:
@@ -142,7 +141,7 @@ def test_a_form_without_access_levels_is_for_project_members_only(runtime):
     world = make_world(runtime)
     sid = ingest(runtime, world.project_id, "necesidades_ayllu")
 
-    record, seen = seen_by(runtime, world, sid, governed=False)
+    record, seen = seen_by(runtime, world, sid)
 
     assert {kind: seen[kind][0] for kind in VIEWER_KINDS} == {
         "anonimo": H,
@@ -166,8 +165,9 @@ def test_guardianship_is_per_project(runtime):
         # The same person viewing as if the records were another project's:
         # their guardianship (and membership) stop at their project.
         elsewhere = Viewer(actor=guardian, project_id=world.project_id + 1)
-        context = governance_context(session, world.project_id, form_id, elsewhere)
-        assert context.decide(True, record.values, sid) is H
+        form = session.get_one(Form, form_id)
+        context = governance_context(session, elsewhere, form)
+        assert context.decide(record.values, sid) is H
 
 
 def test_a_count_only_copy_never_keeps_content_fields(runtime):
@@ -183,9 +183,9 @@ def test_a_count_only_copy_never_keeps_content_fields(runtime):
 
     with runtime.db.read() as session:
         context = governance_context(
-            session, world.project_id, form_id, world.viewer("admin")
+            session, world.viewer("admin"), session.get_one(Form, form_id)
         )
-    counted = context.apply(record, True)
+    counted = context.apply(record)
 
     assert counted is not None
     assert "q'awa" not in repr(counted)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from app.aggregates import service as aggregates
 from app.db.models import AuditLog, ConsentWithdrawal, Project
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.governance import service as governance
-from app.governance.service import (
+from app.governance import consent as governance
+from app.governance.consent import (
     ConsentAlreadyLiftedError,
     ConsentAlreadyWithdrawnError,
     ConsentWithdrawalInvalidError,
@@ -39,8 +39,8 @@ def withdraw(runtime, world: World, **kwargs) -> int:  # type: ignore[no-untyped
     with runtime.db.transaction() as session:
         withdrawal = governance.withdraw_consent(
             session,
+            world.actors["admin"],
             project_id=world.project_id,
-            recorded_by_id=world.admin_id,
             **{"reason": "La portadora pidió retirar su saber.", **kwargs},
         )
         return withdrawal.id
@@ -50,9 +50,10 @@ def lift(runtime, world: World, withdrawal_id: int) -> None:  # type: ignore[no-
     with runtime.db.transaction() as session:
         governance.lift_withdrawal(
             session,
+            world.actors["admin"],
+            world.project_id,
             withdrawal_id,
-            by_user_id=world.admin_id,
-            reason="El Chawkh Parla otorgó de nuevo el consentimiento (acta 12).",
+            "El Chawkh Parla otorgó de nuevo el consentimiento (acta 12).",
         )
 
 
@@ -199,10 +200,10 @@ def test_a_record_of_another_project_cannot_be_withdrawn_here(runtime):
     ):
         governance.withdraw_consent(
             session,
+            world.actors["admin"],
             project_id=other_id,
             layer="individual",
             submission_id=sid,
-            recorded_by_id=world.admin_id,
             reason="motivo",
         )
 

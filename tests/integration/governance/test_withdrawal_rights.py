@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.db.models import AuditLog, ConsentWithdrawal
-from app.governance import service as governance
-from app.governance.service import (
-    ConsentPermissionError,
+from app.errors import PermissionDeniedError
+from app.governance import consent as governance
+from app.governance.consent import (
     ConsentWithdrawalInvalidError,
     ConsentWithdrawalNotFoundError,
 )
@@ -43,7 +43,7 @@ def test_the_admin_and_the_guardian_of_the_ayllu_record_an_individual_withdrawal
     world = make_world(runtime)
     record = practice(runtime, world.project_id, level="restringido")
     with runtime.db.transaction() as session:
-        withdrawal = governance.withdraw_consent_as(
+        withdrawal = governance.withdraw_consent(
             session,
             world.actors[kind],
             project_id=world.project_id,
@@ -60,10 +60,10 @@ def test_others_are_refused_and_nothing_is_stored(runtime, kind):
     world = make_world(runtime)
     record = practice(runtime, world.project_id, level="publico")
     with (
-        pytest.raises(ConsentPermissionError) as refused,
+        pytest.raises(PermissionDeniedError) as refused,
         runtime.db.transaction() as session,
     ):
-        governance.withdraw_consent_as(
+        governance.withdraw_consent(
             session,
             world.actors[kind],
             project_id=world.project_id,
@@ -80,7 +80,7 @@ def test_a_guardian_withdraws_collective_consent_only_for_their_own_ayllu(runtim
     world = make_world(runtime)
     guardian = world.actors["guardian"]
     with runtime.db.transaction() as session:
-        governance.withdraw_consent_as(
+        governance.withdraw_consent(
             session,
             guardian,
             project_id=world.project_id,
@@ -88,8 +88,8 @@ def test_a_guardian_withdraws_collective_consent_only_for_their_own_ayllu(runtim
             ayllu=GUARDED_AYLLU,
             reason=REASON,
         )
-    with pytest.raises(ConsentPermissionError), runtime.db.transaction() as session:
-        governance.withdraw_consent_as(
+    with pytest.raises(PermissionDeniedError), runtime.db.transaction() as session:
+        governance.withdraw_consent(
             session,
             guardian,
             project_id=world.project_id,
@@ -104,7 +104,7 @@ def test_lifting_needs_the_same_right_and_a_withdrawal_of_this_project(runtime):
     world = make_world(runtime)
     record = practice(runtime, world.project_id, level="publico")
     with runtime.db.transaction() as session:
-        wid = governance.withdraw_consent_as(
+        wid = governance.withdraw_consent(
             session,
             world.actors["admin"],
             project_id=world.project_id,
@@ -112,19 +112,19 @@ def test_lifting_needs_the_same_right_and_a_withdrawal_of_this_project(runtime):
             submission_id=record,
             reason=REASON,
         ).id
-    with pytest.raises(ConsentPermissionError), runtime.db.transaction() as session:
-        governance.lift_withdrawal_as(
+    with pytest.raises(PermissionDeniedError), runtime.db.transaction() as session:
+        governance.lift_withdrawal(
             session, world.actors["guardian_otro"], world.project_id, wid, REASON
         )
     with (
         pytest.raises(ConsentWithdrawalNotFoundError),
         runtime.db.transaction() as session,
     ):
-        governance.lift_withdrawal_as(
+        governance.lift_withdrawal(
             session, world.actors["admin"], world.project_id + 1, wid, REASON
         )
     with runtime.db.transaction() as session:
-        lifted = governance.lift_withdrawal_as(
+        lifted = governance.lift_withdrawal(
             session, world.actors["guardian"], world.project_id, wid, REASON
         )
         assert lifted.lifted_by_id == world.actors["guardian"].id

@@ -11,8 +11,7 @@ import io
 import pytest
 from lxml import etree
 
-from app.auth import digest
-from app.auth import service as auth_service
+from app.auth import accounts, app_users, digest, roles
 from app.forms import service as forms_service
 from app.logredact import redact
 from tests.support import ADMIN_PASSWORD, encuesta_xml, new_instance_id, seed
@@ -143,7 +142,7 @@ def test_messages_are_spanish_first_and_english_on_request(client, seeded):
 
 def test_a_user_without_a_role_sees_no_forms_and_cannot_submit(client, runtime, seeded):
     with runtime.db.transaction() as session:
-        auth_service.create_user(
+        accounts.create_user(
             session,
             username="visita",
             email="v@x",
@@ -157,14 +156,14 @@ def test_a_user_without_a_role_sees_no_forms_and_cannot_submit(client, runtime, 
 
 def test_a_data_collector_lists_and_submits(client, runtime, seeded):
     with runtime.db.transaction() as session:
-        new = auth_service.create_user(
+        new = accounts.create_user(
             session,
             username="tecnica",
             email="t@x",
             password="clave-tecnica-1",
             collect_enabled=True,
         )
-        auth_service.assign_role(
+        roles.assign_role(
             session,
             role="data_collector",
             user_id=new.user.id,
@@ -187,8 +186,8 @@ def test_an_app_user_scoped_to_other_forms_cannot_submit_here(client, runtime, s
                 encuesta_md().replace("| encuesta |", "| otra |")
             ),
         )
-        app_user = auth_service.app_user_for_token(session, seeded.token)
-        auth_service.assign_role(
+        app_user = app_users.app_user_for_token(session, seeded.token)
+        roles.assign_role(
             session,
             role="app_user",
             app_user_id=app_user.id,

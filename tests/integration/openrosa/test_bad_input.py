@@ -239,13 +239,13 @@ def test_an_instance_for_another_project_is_404(client, runtime, seeded):
 
 @pytest.mark.parametrize("revoke", [False, True], ids=["wrong", "revoked"])
 def test_a_wrong_or_revoked_token_is_403_not_401(client, runtime, seeded, revoke):
-    from app.auth import service as auth_service
+    from app.auth import app_users
 
     token = seeded.token if revoke else "x" * 64
     if revoke:
         with runtime.db.transaction() as session:
-            app_user = auth_service.app_user_for_token(session, seeded.token)
-            auth_service.revoke_app_user(session, app_user.id)
+            app_user = app_users.app_user_for_token(session, seeded.token)
+            app_users.revoke_app_user(session, app_user.id)
     xml = encuesta_xml(new_instance_id())
     response = post(client, seeded, {"xml_submission_file": xml_part(xml)}, token=token)
     assert_refused(runtime, response, 403, "QR")

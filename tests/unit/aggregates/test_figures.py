@@ -11,7 +11,7 @@ import pytest
 from app.aggregates import figures
 from app.aggregates.csvrows import to_csv_rows
 from app.aggregates.figures import Filters
-from app.exports.records import ExportRecord
+from app.governance.records import SubmissionRecord
 
 RECEIVED = datetime(2025, 8, 31, 23, 30, tzinfo=UTC)
 
@@ -22,8 +22,8 @@ def record(
     *,
     hidden: bool = False,
     level: str | None = None,
-) -> ExportRecord:
-    return ExportRecord(
+) -> SubmissionRecord:
+    return SubmissionRecord(
         instance_id=f"uuid:{submission_id}",
         submission_id=submission_id,
         submission_date=RECEIVED,

@@ -18,6 +18,7 @@ from app.auth.passwords import digest_ha1
 
 SECRET = "test-secret-key"
 NOW = 1_732_455_064.0
+NONCE = digest.make_nonce(SECRET, NOW)  # nonces are random: make one, reuse it
 
 
 def md5(text: str) -> str:
@@ -28,7 +29,7 @@ def creds(**overrides: object) -> digest.DigestCredentials:
     fields: dict[str, object] = {
         "username": "juana",
         "realm": "Ayni",
-        "nonce": digest.make_nonce(SECRET, NOW),
+        "nonce": NONCE,
         "uri": "/submission?deviceID=collect%3AABCDEF0123456789",
         "response": "",
         "qop": "auth",
@@ -45,10 +46,7 @@ def signed(ha1: str, method: str = "POST", **overrides: object):
     """Credentials whose response is computed independently of the module."""
     c = creds(**overrides)
     ha2 = md5(f"{method}:{c.uri}")
-    if c.qop is None:
-        response = md5(f"{ha1}:{c.nonce}:{ha2}")
-    else:
-        response = md5(f"{ha1}:{c.nonce}:{c.nc}:{c.cnonce}:{c.qop}:{ha2}")
+    response = md5(f"{ha1}:{c.nonce}:{c.nc}:{c.cnonce}:{c.qop}:{ha2}")
     return creds(response=response, **overrides)
 
 
@@ -114,11 +112,6 @@ def test_an_absolute_uri_is_compared_by_its_path():
     assert digest.verify(c, HA1, "POST", "/submission?deviceID=x")
 
 
-def test_the_legacy_form_without_qop_is_accepted():
-    c = signed(HA1, qop=None, nc=None, cnonce=None)
-    assert digest.verify(c, HA1, "POST", "/submission")
-
-
 def test_md5_sess_is_accepted():
     base = creds(algorithm="MD5-sess")
     session_ha1 = md5(f"{HA1}:{base.nonce}:{base.cnonce}")
@@ -179,8 +172,15 @@ def test_a_header_built_by_requests_verifies():
 
 def test_a_fresh_nonce_is_ok_and_has_the_documented_shape():
     nonce = digest.make_nonce(SECRET, NOW)
-    assert re.fullmatch(r"1732455064\.[0-9a-f]{32}", nonce)
+    assert re.fullmatch(r"1732455064\.[0-9a-f]{16}\.[0-9a-f]{32}", nonce)
     assert digest.check_nonce(SECRET, nonce, NOW + 10) == "ok"
+
+
+def test_two_challenges_in_the_same_second_get_different_nonces():
+    # Each nonce has its own (nonce, nc) record: two tablets challenged at once
+    # must not share one, or the second's nc=1 would look like a replay.
+    nonces = {digest.make_nonce(SECRET, NOW) for _ in range(50)}
+    assert len(nonces) == 50
 
 
 def test_a_nonce_stays_ok_for_hours_then_turns_stale():
@@ -196,9 +196,12 @@ def test_a_nonce_from_another_secret_is_invalid_not_stale():
     assert digest.check_nonce(SECRET, nonce, NOW + 7 * 3600) == "invalid"
 
 
-def test_a_nonce_with_a_moved_timestamp_is_invalid():
-    stamp, tag = digest.make_nonce(SECRET, NOW).split(".")
-    assert digest.check_nonce(SECRET, f"{int(stamp) + 3600}.{tag}", NOW) == "invalid"
+def test_a_nonce_with_a_moved_timestamp_or_salt_is_invalid():
+    stamp, salt, tag = digest.make_nonce(SECRET, NOW).split(".")
+    moved = f"{int(stamp) + 3600}.{salt}.{tag}"
+    assert digest.check_nonce(SECRET, moved, NOW) == "invalid"
+    other_salt = f"{stamp}.{'0' * 16 if salt != '0' * 16 else '1' * 16}.{tag}"
+    assert digest.check_nonce(SECRET, other_salt, NOW) == "invalid"
 
 
 def test_a_nonce_with_a_tampered_tag_is_invalid():
@@ -268,26 +271,30 @@ def test_a_collect_header_is_parsed_with_commas_and_escapes_in_quotes():
 def test_parsing_ignores_case_of_scheme_and_names_and_extra_spaces():
     header = (
         'digest   USERNAME = "a b" ,Realm="Ayni",nonce="n", uri="/x",'
-        ' response="r",,  qop="auth", nc=1, cnonce=c, userhash=false'
+        ' response="r",,  qop="auth", nc=0000000A, cnonce=c, userhash=false'
     )
     parsed = digest.parse_authorization(header)
     assert parsed is not None
     assert (parsed.username, parsed.qop, parsed.nc, parsed.cnonce) == (
         "a b",
         "auth",
-        "1",
+        "0000000A",
         "c",
     )
+    assert digest.nonce_count(parsed) == 10
     assert parsed.algorithm == "MD5"
     assert parsed.opaque is None
 
 
-def test_a_legacy_header_without_qop_parses():
-    parsed = digest.parse_authorization(
-        'Digest username="u", realm="Ayni", nonce="n", uri="/", response="r"'
+def test_a_legacy_header_without_qop_is_refused():
+    # RFC 2069's form has no request counter, so a replay could not be told
+    # from a new request; Ayni offers only qop=auth and Collect answers it.
+    assert (
+        digest.parse_authorization(
+            'Digest username="u", realm="Ayni", nonce="n", uri="/", response="r"'
+        )
+        is None
     )
-    assert parsed is not None
-    assert (parsed.qop, parsed.nc, parsed.cnonce) == (None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -309,6 +316,13 @@ def test_a_legacy_header_without_qop_parses():
         'Digest username=u v, realm="Ayni", nonce="n", uri="/", response="r"',
         "Digest garbage",
         "Digest =x",
+        # nc must be 8 hexadecimal digits (RFC 7616 §3.4)
+        'Digest username="u", realm="Ayni", nonce="n", uri="/", response="r", '
+        "qop=auth, nc=1, cnonce=c",
+        'Digest username="u", realm="Ayni", nonce="n", uri="/", response="r", '
+        "qop=auth, nc=0000000g, cnonce=c",
+        'Digest username="u", realm="Ayni", nonce="n", uri="/", response="r", '
+        "qop=auth, nc=000000001, cnonce=c",
     ],
 )
 def test_malformed_headers_give_none(header):

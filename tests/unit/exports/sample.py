@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from app.exports.records import ExportRecord
 from app.forms.compiler import compile_markdown
 from app.forms.xform import FormSchema, parse_xform
+from app.governance.records import SubmissionRecord
 from app.submissions.parser import extract_values, parse_instance
 
 FORM_MD = """
@@ -99,8 +99,8 @@ def values_of(xml: str, form: FormSchema) -> dict[str, Any]:
     return extract_values(root, form)
 
 
-def record(instance_id: str = "uuid:x", **overrides: Any) -> ExportRecord:
-    base = ExportRecord(
+def record(instance_id: str = "uuid:x", **overrides: Any) -> SubmissionRecord:
+    base = SubmissionRecord(
         instance_id=instance_id,
         submission_id=1,
         submission_date=datetime(2026, 11, 24, 13, 31, 4, 123000, tzinfo=UTC),
@@ -118,7 +118,7 @@ def record(instance_id: str = "uuid:x", **overrides: Any) -> ExportRecord:
     return replace(base, **overrides)
 
 
-def records(form: FormSchema) -> list[ExportRecord]:
+def records(form: FormSchema) -> list[SubmissionRecord]:
     """The three records, in the order the service would send them."""
     return [
         record("uuid:r1", submission_id=1, values=values_of(R1_XML, form)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.exports.cells import neutralize
+from app.cells import neutralize
 
 
 @pytest.mark.parametrize(

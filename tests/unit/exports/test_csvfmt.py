@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.exports.csvfmt import csv_chunks, csv_multi, encode_row
-from app.exports.records import ExportRecord
 from app.exports.tables import build_tables
+from app.governance.records import SubmissionRecord
 from tests.unit.exports import sample
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "exports"
@@ -111,7 +111,7 @@ def test_hidden_content_gives_no_row_in_any_table(form, tmp_path):
         assert b"".join(chunks).decode().count("\n") == 1
 
 
-def _failing_after(n: int, form) -> Iterator[ExportRecord]:
+def _failing_after(n: int, form) -> Iterator[SubmissionRecord]:
     values = sample.values_of(sample.R1_XML, form)
     for i in range(n):
         yield sample.record(f"uuid:{i:06d}", values=values)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from app.exports.records import ExportRecord
 from app.exports.tables import build_tables
 from app.exports.xlsx import Sheet, sheet_names, xlsx_chunks, xlsx_from_tables
 from app.forms.compiler import compile_markdown
 from app.forms.xform import parse_xform
+from app.governance.records import SubmissionRecord
 from tests.unit.exports import sample
 
 
@@ -191,7 +191,7 @@ class _Counting:
         self.total = total
         self.date = datetime(2026, 11, 24, 13, 31, 4, 123000, tzinfo=UTC)
 
-    def __iter__(self) -> Iterator[ExportRecord]:
+    def __iter__(self) -> Iterator[SubmissionRecord]:
         for i in range(self.total):
             self.read += 1
             values = {
@@ -201,7 +201,7 @@ class _Counting:
                 "persona": [{"nombre": f"Persona {i}"}],
                 "meta": {"instanceID": f"uuid:{i:08d}"},
             }
-            yield ExportRecord(
+            yield SubmissionRecord(
                 instance_id=f"uuid:{i:08d}",
                 submission_id=i,
                 submission_date=self.date,

@@ -13,7 +13,6 @@ from app.submissions.parser import (
     extract_values,
     is_safe_attachment_name,
     parse_instance,
-    remove_paths,
 )
 
 FORM_MD = """
@@ -246,79 +245,6 @@ def test_encrypted_manifests_expect_media_files_and_the_encrypted_xml(
         "2.m4a.enc",
         "submission.xml.enc",
     ]
-
-
-@pytest.mark.parametrize(
-    ("paths", "expected"),
-    [
-        pytest.param(
-            ["contenido"],
-            COLLECT_XML.replace(b"<contenido>secreto</contenido>", b""),
-            id="top-level",
-        ),
-        pytest.param(
-            ["asistentes"],
-            COLLECT_XML.replace(
-                COLLECT_XML[
-                    COLLECT_XML.index(b"<asistentes>") : COLLECT_XML.index(
-                        b"<contenido>"
-                    )
-                ],
-                b"",
-            ),
-            id="every-repeat-instance",
-        ),
-        pytest.param(
-            ["asistentes/hijos/voz", "lugar/punto"],
-            COLLECT_XML.replace(b"<voz>v1.m4a</voz>", b"")
-            .replace(b"<voz />", b"")
-            .replace(b"<punto>-19.04 -68.13 3650 5</punto>", b""),
-            id="nested-and-self-closing",
-        ),
-        pytest.param(
-            ["asistentes", "asistentes/nombre"],
-            COLLECT_XML.replace(
-                COLLECT_XML[
-                    COLLECT_XML.index(b"<asistentes>") : COLLECT_XML.index(
-                        b"<contenido>"
-                    )
-                ],
-                b"",
-            ),
-            id="overlapping",
-        ),
-        pytest.param(["no_such", ""], COLLECT_XML, id="nothing-matches"),
-        pytest.param([], COLLECT_XML, id="no-paths"),
-    ],
-)
-def test_remove_paths_cuts_only_those_elements(
-    paths: list[str], expected: bytes
-) -> None:
-    assert remove_paths(COLLECT_XML, paths) == expected
-
-
-def test_remove_paths_keeps_prefixes_attributes_and_declaration_byte_for_byte() -> None:
-    xml = (
-        "<?xml version='1.0' ?>\n<data id='f' note=\"a > b\">\n"
-        '  <portador x="/>" y=\'">\'>Ñ<sub/></portador>\n'
-        '  <n0:meta xmlns:n0="http://openrosa.org/xforms">'
-        "<n0:instanceID>uuid:1</n0:instanceID><n0:portador/></n0:meta>\n"
-        "  <keep   attr = 'v' />\n</data >\n"
-    ).encode()
-    result = remove_paths(xml, ["portador", "meta/portador"])
-    assert result == (
-        b"<?xml version='1.0' ?>\n<data id='f' note=\"a > b\">\n  \n"
-        b'  <n0:meta xmlns:n0="http://openrosa.org/xforms">'
-        b"<n0:instanceID>uuid:1</n0:instanceID></n0:meta>\n"
-        b"  <keep   attr = 'v' />\n</data >\n"
-    )
-    info, _root = parse_instance(result)
-    assert info.instance_id == "uuid:1"
-
-
-def test_remove_paths_refuses_what_parse_instance_refuses() -> None:
-    with pytest.raises(InstanceInvalidError):
-        remove_paths(b'<!DOCTYPE d><data id="f"><a/></data>', ["a"])
 
 
 @pytest.mark.parametrize(
