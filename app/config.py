@@ -34,7 +34,8 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _bool(value: str) -> bool:
+def env_flag(value: str) -> bool:
+    """An environment variable read as yes/no (`1`, `true`, `yes`, `on`, `si`)."""
     return value.strip().lower() in {"1", "true", "yes", "on", "si", "sí"}
 
 
@@ -129,7 +130,7 @@ class Settings:
             admin_user=env.get("AYNI_ADMIN_USER", "admin"),
             admin_email=env.get("AYNI_ADMIN_EMAIL", "admin@localhost"),
             admin_password=env.get("AYNI_ADMIN_PASSWORD") or None,
-            trusted_proxy=_bool(env.get("TRUSTED_PROXY", "0")),
+            trusted_proxy=env_flag(env.get("TRUSTED_PROXY", "0")),
             forms_dir=Path(env.get("AYNI_FORMS_DIR", str(PROJECT_ROOT / "forms"))),
-            load_forms_on_start=_bool(env.get("AYNI_LOAD_FORMS", "1")),
+            load_forms_on_start=env_flag(env.get("AYNI_LOAD_FORMS", "1")),
         )

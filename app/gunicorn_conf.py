@@ -12,6 +12,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from app.config import env_flag
 from app.logredact import redact
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
@@ -27,6 +28,23 @@ accesslog = os.environ.get("ACCESS_LOG", "-")
 # $HOME, and Ayni does not use it.
 control_socket_disable = True
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# X-Forwarded-Proto and friends count only behind a proxy Ayni is told to
+# trust (TRUSTED_PROXY=1, as the app's own Settings). gunicorn's default
+# trusts them from 127.0.0.1, so anyone on the laptop itself could make a
+# plain-HTTP request look like HTTPS and be offered Basic authentication.
+_TRUSTED_PROXY = env_flag(os.environ.get("TRUSTED_PROXY", "0"))
+forwarded_allow_ips = (
+    os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if _TRUSTED_PROXY else ""
+)
+secure_scheme_headers = (
+    {
+        "X-FORWARDED-PROTOCOL": "ssl",
+        "X-FORWARDED-PROTO": "https",
+        "X-FORWARDED-SSL": "on",
+    }
+    if _TRUSTED_PROXY
+    else {}
+)
 
 
 class RedactingLogger(Logger):

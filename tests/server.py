@@ -64,6 +64,7 @@ class LiveServer:
                 "THREADS": str(self.threads),
                 "ACCESS_LOG": "-",
                 "LOG_LEVEL": "WARNING",
+                "TRUSTED_PROXY": "1" if settings.trusted_proxy else "0",
             }
         )
         return env

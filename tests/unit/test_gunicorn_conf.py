@@ -6,8 +6,10 @@ gunicorn silently ignores an unknown name in a Python config file, so a typo
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
+import pytest
 from gunicorn.config import KNOWN_SETTINGS
 
 from app import gunicorn_conf
@@ -23,7 +25,7 @@ def test_every_setting_in_the_gunicorn_config_is_one_gunicorn_knows():
         and not inspect.ismodule(value)
         and not inspect.isclass(value)
         and not inspect.isfunction(value)
-        and name not in {"Any", "Logger", "os", "redact"}
+        and name not in {"Any", "Logger", "os", "redact", "env_flag"}
     }
     assert ours, "no settings found"
     assert ours <= known, sorted(ours - known)
@@ -31,3 +33,29 @@ def test_every_setting_in_the_gunicorn_config_is_one_gunicorn_knows():
 
 def test_servers_do_not_share_a_control_socket():
     assert gunicorn_conf.control_socket_disable is True
+
+
+@pytest.mark.parametrize(
+    ("trusted", "allowed", "headers"),
+    [
+        (None, "", {}),
+        ("0", "", {}),
+        ("1", "127.0.0.1,::1", {"X-FORWARDED-PROTO": "https"}),
+    ],
+)
+def test_forwarded_headers_are_trusted_only_with_trusted_proxy(
+    monkeypatch, trusted, allowed, headers
+):
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    if trusted is None:
+        monkeypatch.delenv("TRUSTED_PROXY", raising=False)
+    else:
+        monkeypatch.setenv("TRUSTED_PROXY", trusted)
+    conf = importlib.reload(gunicorn_conf)
+    try:
+        assert conf.forwarded_allow_ips == allowed
+        assert headers.items() <= conf.secure_scheme_headers.items()
+        assert bool(conf.secure_scheme_headers) == bool(headers)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(gunicorn_conf)
