@@ -8,9 +8,11 @@ grown deployment can run many processes.
 
 One request, one read session: `read_session()` opens it on first use and
 `close_request_session` (a teardown) closes it. Writes go through
-`write_transaction()`, at most one per request; once it commits, the read
-session's snapshot is ended so that what the request reads next includes what
-it wrote (SQLite keeps a read transaction's snapshot until it ends).
+`write_transaction()`: one for the request's own work, beside which signing in
+may need its own small one (a failed login counted, a Digest `nc` recorded).
+Once a write commits, the read session's snapshot is ended so that what the
+request reads next includes what it wrote (SQLite keeps a read transaction's
+snapshot until it ends).
 Streaming responses that outlive the request open their own read session.
 """
 

@@ -46,7 +46,7 @@ def create_app_user(
         session,
         "app_user.create",
         by_user_id=created_by_id,
-        target_type="app_user",
+        target_type="field_key",
         target_id=app_user.id,
         project_id=project_id,
     )
@@ -86,7 +86,7 @@ def revoke_app_user(
         session,
         "app_user.revoke",
         by_user_id=by_user_id,
-        target_type="app_user",
+        target_type="field_key",
         target_id=app_user.id,
         project_id=app_user.project_id,
     )
