@@ -31,7 +31,7 @@ from lxml import etree
 from app.forms.xform import FormSchema
 from app.governance import rules
 from app.governance.rules import KnowledgeFacts
-from app.xmlutil import local_name, walk
+from app.xmlutil import child_elements, local_name, walk
 
 # The minimal record's leaves, as paths from the instance root. Collect's
 # metadata (start, end, today, deviceid, username) says when and by whom.
@@ -55,6 +55,7 @@ MINIMAL_FIELDS = (
     rules.ACCESS_FIELD,
 )
 MINIMAL_META = ("instanceID", "deprecatedID")
+MINIMAL_ROOT = "data"  # pyxform's name for every form's instance root
 MAX_FREE_TEXT = 120  # a place name or an acta reference, never a description
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(
@@ -69,8 +70,15 @@ _FACT_LEAVES = {
 
 
 def _text(element: etree._Element) -> str:
-    """All the text inside an element (CDATA included, comments not)."""
+    """All the text inside an element and its descendants (CDATA included,
+    comments and processing instructions not)."""
     return "".join(element.itertext())
+
+
+def _is_leaf(element: etree._Element) -> bool:
+    # lxml counts comments and processing instructions as children: only
+    # element children make an element a group.
+    return not child_elements(element)
 
 
 def _in_repeat(schema: FormSchema, path: str) -> bool:
@@ -87,8 +95,11 @@ def facts_from_instance(root: etree._Element, schema: FormSchema) -> KnowledgeFa
     seen: dict[str, list[str]] = {name: [] for name in _FACT_LEAVES}
     for path, element in walk(root):
         name = local_name(element)
-        if name not in seen or len(element):
+        if name not in seen:
             continue
+        # Every occurrence counts, with everything inside it: a comment or a
+        # child element inside <nivel_acceso> must not make it invisible (the
+        # record would fall back to "no level", weaker than what it says).
         if name == rules.AYLLU_FIELD and _in_repeat(schema, path):
             continue  # another question's ayllu (an attendee's, say)
         seen[name].append(_text(element))
@@ -111,10 +122,12 @@ def _kept_value(
     schema: FormSchema, path: str, raw: str, facts: KnowledgeFacts
 ) -> str | None:
     name = path.rsplit("/", 1)[-1]
-    if name in _FACT_LEAVES:
-        return getattr(facts, _FACT_LEAVES[name])  # type: ignore[no-any-return]
     field = schema.field(path)
     text = raw.strip()
+    if name in _FACT_LEAVES:
+        # The facts governance decided by, normalised; an ayllu must still be
+        # one of the form's choices (anything else would be free text).
+        text = getattr(facts, _FACT_LEAVES[name]) or ""
     if field is None or not text:
         return None
     if field.choices:
@@ -130,7 +143,7 @@ def _kept_value(
 def _first_leaves(root: etree._Element) -> dict[str, str]:
     found: dict[str, str] = {}
     for path, element in walk(root):
-        if not len(element):
+        if _is_leaf(element):
             found.setdefault(path, _text(element))
     return found
 
@@ -140,7 +153,9 @@ def minimal_record(
 ) -> MinimalRecord:
     """The record as it may be stored when its content may not."""
     received = _first_leaves(root)
-    rebuilt = etree.Element(etree.QName(root).localname)
+    # The root's name is the sender's to choose and could carry text: the
+    # rebuilt record uses ODK's own (forms are told apart by @id, not by it).
+    rebuilt = etree.Element(MINIMAL_ROOT)
     for attribute in ("id", "version"):
         value = root.get(attribute)
         if value is not None:
@@ -149,7 +164,8 @@ def minimal_record(
     order = [f.path for f in schema.fields if f.path in MINIMAL_FIELDS]
     for path in order:
         value = _kept_value(schema, path, received.get(path, ""), facts)
-        if path not in received or value is None:
+        is_fact = path.rsplit("/", 1)[-1] in _FACT_LEAVES
+        if value is None or (path not in received and not is_fact):
             continue
         _leaf(rebuilt, path).text = value
         kept.add(path)
@@ -164,13 +180,14 @@ def minimal_record(
         other += len(element.attrib)
         if (element.tail or "").strip():
             other += 1
-        if len(element) or path in kept or not _text(element).strip():
+        if not _is_leaf(element) or path in kept or not _text(element).strip():
             continue
         if schema.field(path) is not None:
             dropped_fields.append(path)
         else:
             other += 1
     other += sum(1 for name in root.attrib if name not in ("id", "version"))
+    other += sum(1 for _ in root.iter(etree.Comment, etree.ProcessingInstruction))
     if (root.text or "").strip():
         other += 1
     xml = etree.tostring(rebuilt, xml_declaration=True, encoding="UTF-8")
