@@ -91,7 +91,10 @@ def entries(
     query = sa.select(AuditLog)
     if action:
         query = query.where(
-            sa.or_(AuditLog.action == action, AuditLog.action.startswith(f"{action}."))
+            sa.or_(
+                AuditLog.action == action,
+                AuditLog.action.startswith(f"{action}.", autoescape=True),
+            )
         )
     if since is not None:
         query = query.where(AuditLog.created_at >= since)

@@ -3,6 +3,12 @@
 Each variable is named and coerced beside its declaration, with a default that is
 safe for the embedded deployment (one laptop, SQLite under `instance/`). The grown
 deployment changes only environment variables, never code.
+
+Also owns how Ayni's own files are made private (`private_dir`, `private_file`):
+`instance/` holds the database, blobs (photos of people, recorded knowledge),
+tablets' QR codes (their tokens) and the secret key, so on a shared laptop only
+the account running Ayni may read them. The umask is left alone: each place
+that creates such a file or directory asks for the mode it needs.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +26,8 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 class ConfigurationError(RuntimeError):
@@ -39,12 +48,74 @@ def env_flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on", "si", "sí"}
 
 
+def _tighten(path: Path, mode: int) -> None:
+    """Give an existing file or directory of ours exactly `mode` if group or
+    others may use it. Someone else's (chmod would be refused) and a sticky
+    directory (shared by design, like /tmp) are left alone; a refusal (a
+    read-only disk) is logged, not fatal: the data is no less safe than before.
+    """
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    current = stat.S_IMODE(found.st_mode)
+    if not current & 0o077 or found.st_uid != os.geteuid():
+        return
+    if stat.S_ISDIR(found.st_mode) and current & stat.S_ISVTX:
+        return
+    try:
+        path.chmod(mode)
+    except OSError as exc:
+        log.warning("could not make %s private (%s): %s", path, oct(mode), exc)
+
+
+def private_dir(path: Path, *, tighten: bool = True) -> Path:
+    """`path` as a directory only Ayni's user may list or enter (0700).
+
+    Missing directories, parents included, are created 0700. With `tighten`,
+    an existing `path` is brought to 0700 too (`instance/`, the blob store, made
+    by an older Ayni or by hand); without it, an existing directory the operator
+    chose (a home directory, a desktop) keeps its mode and only what Ayni puts
+    in it is private.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue  # another worker made it at the same moment, also 0700
+        # mkdir's mode passes through the umask; set it exactly.
+        directory.chmod(PRIVATE_DIR_MODE)
+    if tighten:
+        _tighten(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path, *, create: bool = True) -> Path:
+    """`path` as a file only Ayni's user may read (0600): created empty if
+    missing (never truncated if present), an existing one tightened. With
+    `create=False` only an existing file is tightened."""
+    path = Path(path)
+    if create:
+        # O_CREAT without O_EXCL: several workers may do this at once. Read-only:
+        # an existing file (a database on a read-only disk) needs no write access.
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+        os.close(fd)
+    _tighten(path, PRIVATE_FILE_MODE)
+    return path
+
+
 def _secret_key(instance_dir: Path) -> str:
     """Development secret kept under `instance/`, so sessions survive restarts."""
     path = instance_dir / "secret_key"
     if path.exists():
-        return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+        return private_file(path, create=False).read_text().strip()
+    private_dir(instance_dir)
     key = secrets.token_hex(32)
     # O_EXCL: when several workers start at once only one writes; the rest read it.
     try:
@@ -83,6 +154,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.app_env not in ENVIRONMENTS:
             raise ConfigurationError(f"APP_ENV must be one of {ENVIRONMENTS}")
+        if self.instance_dir.is_dir():
+            # An instance/ left open by an older Ayni or made by hand: close it
+            # now. A missing one is created 0700 by whatever first writes there.
+            private_dir(self.instance_dir)
         if not self.database_url:
             url = f"sqlite:///{self.instance_dir / 'ayni.sqlite3'}"
             object.__setattr__(self, "database_url", url)

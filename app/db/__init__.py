@@ -1,9 +1,10 @@
 """Database access: engine, sessions and transactions for one application.
 
 Owns the connection settings every connection must carry (SQLite: WAL,
-synchronous=FULL, foreign keys, busy timeout) and the transaction boundary the
-edges use (`with database.transaction() as session:`). Nothing here is a module
-global: each application builds its own `Database`.
+synchronous=FULL, foreign keys, busy timeout), the SQLite file's privacy (0600,
+its directory created 0700), and the transaction boundary the edges use
+(`with database.transaction() as session:`). Nothing here is a module global:
+each application builds its own `Database`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import private_dir, private_file
 from app.db.base import Base
 
 __all__ = ["Base", "Database", "create_db_engine", "dialect_insert"]
@@ -48,11 +50,29 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Make the database file 0600 before SQLite opens it.
+
+    SQLite creates a new database with 0644 under the usual umask, and its -wal
+    and -shm files take the database file's mode when it creates them; every
+    submission passes through them. So the file is created here, empty and
+    0600 (SQLite takes an empty file as a new database), and an existing one
+    (made by an older Ayni, or copied in) is tightened along with any -wal,
+    -shm or rollback journal already beside it. Only missing directories are
+    created (0700): an existing one may be a directory the operator chose.
+    """
+    private_dir(path.parent, tighten=False)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(path.with_name(path.name + suffix), create=False)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # ":memory:" and `file:` URIs (uri=true) are not plain paths to create.
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite_file(Path(path))
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)

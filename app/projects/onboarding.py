@@ -3,6 +3,8 @@
 Pure: builds the payload Collect scans and renders it with segno. Payload =
 base64 (standard alphabet, one line) of a zlib stream (with header) of the
 UTF-8 JSON; error correction L; `general` and `admin` are required keys.
+The one side effect, `write_qr_files`, writes them private (0600): the code
+carries the tablet's token, and whoever copies the image can submit as it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import zlib
 from pathlib import Path
 
 import segno
+
+from app.config import private_dir, private_file
 
 MAX_PAYLOAD_CHARS = 4000  # Collect reads at most this many characters
 
@@ -58,11 +62,17 @@ def qr_terminal(payload: str) -> str:
 
 
 def write_qr_files(payload: str, directory: Path, stem: str) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """PNG and SVG of the QR code, 0600, in `directory` (created 0700 if
+    missing; an existing one, which the operator may have chosen, keeps its
+    mode)."""
+    private_dir(directory, tighten=False)
     code = qr_code(payload)
     png, svg = directory / f"{stem}.png", directory / f"{stem}.svg"
-    code.save(png, scale=8, border=4)
-    code.save(svg, scale=8, border=4)
+    for path in (png, svg):
+        # Made 0600 before a byte is written; segno then writes into it and
+        # opening for writing keeps the mode.
+        private_file(path)
+        code.save(path, scale=8, border=4)
     return png, svg
 
 
