@@ -14,6 +14,8 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from app.auth import accounts, app_users, permissions
+from app.blobs import erase_unused
+from app.config import private_file
 from app.db.migrate import upgrade as migrate_upgrade
 from app.errors import AppError
 from app.forms import service as forms_service
@@ -23,6 +25,7 @@ from app.netinfo import server_urls
 from app.projects import onboarding
 from app.projects import service as projects_service
 from app.runtime import current_runtime
+from app.submissions import scrub
 from app.system import service as system_service
 
 
@@ -78,6 +81,46 @@ def setup_command(no_migrate: bool) -> None:
         click.echo("Formularios / Forms:")
         for result in results:
             _echo_publish(result)
+    _echo_scrub(scrub_knowledge(runtime))
+
+
+def scrub_knowledge(runtime) -> scrub.ScrubReport:  # type: ignore[no-untyped-def]
+    """Today's intake rules over what is stored, then the unused bytes erased
+    (in a second transaction, once no row names them)."""
+    with runtime.db.transaction() as session:
+        report = scrub.scrub_stored_knowledge(session)
+    if report.blob_ids:
+        with runtime.db.transaction() as session:
+            erase_unused(session, runtime.blobs, report.blob_ids)
+    return report
+
+
+def _echo_scrub(report: scrub.ScrubReport) -> None:
+    if report.versions_rewritten:
+        click.echo(
+            f"Saberes: {report.versions_rewritten} registros reducidos a su registro "
+            f"mínimo, {report.files_dropped} archivos borrados / Knowledge: "
+            f"{report.versions_rewritten} records reduced to their minimal record, "
+            f"{report.files_dropped} files erased."
+        )
+
+
+@click.command("scrub-knowledge")
+@with_appcontext
+def scrub_knowledge_command() -> None:
+    """Aplica las reglas de saberes a lo ya guardado / Re-apply knowledge rules.
+
+    Un registro sagrado, o sin los dos consentimientos, guardado antes de una
+    regla más estricta pierde el contenido y los archivos que ya no puede
+    guardar; queda su registro mínimo y la bitácora lo dice. `ayni setup`
+    (`make run`) lo hace en cada arranque; repetirlo no cambia nada.
+    """
+    report = scrub_knowledge(current_runtime())
+    click.echo(
+        f"{report.versions_checked} versiones revisadas / versions checked, "
+        f"{report.versions_rewritten} reducidas / reduced, "
+        f"{report.files_dropped} archivos borrados / files erased."
+    )
 
 
 @click.command("urls")
@@ -265,8 +308,7 @@ def upload_form_command(
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("instance/qr"),
-    show_default=True,
+    help="Carpeta de los QR; por defecto <instance>/qr / QR folder.",
 )
 @click.option(
     "--server-url",
@@ -274,7 +316,10 @@ def upload_form_command(
 )
 @with_appcontext
 def create_app_user_command(
-    display_name: str, project_id: int | None, out_dir: Path, server_url: str | None
+    display_name: str,
+    project_id: int | None,
+    out_dir: Path | None,
+    server_url: str | None,
 ) -> None:
     """Crea una tableta (app user) y su código QR / Create a tablet and its QR."""
     runtime = current_runtime()
@@ -297,6 +342,10 @@ def create_app_user_command(
     url = onboarding.app_user_server_url(base, token, pid)
     payload = onboarding.qr_payload(onboarding.collect_settings(url, project_name))
     stem = f"tableta-{app_user.id}"
+    # The QR carries the tablet's token: by default it goes into the private
+    # instance directory Ayni runs with, not an `instance/` under whatever
+    # directory the command happens to be run from.
+    out_dir = out_dir or settings.instance_dir / "qr"
     png, svg = onboarding.write_qr_files(payload, out_dir, stem)
     click.echo(f"Tableta creada / Tablet created: {display_name} (id {app_user.id})")
     click.echo(f"Token: {token}")
@@ -400,6 +449,8 @@ def export_command(
         _fail(error)
         return
     size = 0
+    # An export holds the project's data: only Ayni's user may read the file.
+    private_file(out)
     with runtime.db.read() as session, out.open("wb") as fh:
         for chunk in exports_service.export_chunks(session, runtime.blobs, plan):
             fh.write(chunk)
@@ -466,6 +517,7 @@ def aggregate_command(
     else:
         text = aggregates_service.to_csv_text(name, result)
     if out:
+        private_file(out)
         out.write_text(text, encoding="utf-8")
         click.echo(str(out))
     else:
@@ -575,6 +627,7 @@ def list_withdrawals_command(project_id: int | None) -> None:
 
 
 COMMANDS = [
+    scrub_knowledge_command,
     export_command,
     aggregate_command,
     load_forms_command,

@@ -9,6 +9,10 @@ deployment, several app servers without a shared disk) keeps the bytes in the
 
 `save_blob` records the `blobs` row beside the bytes; it is race-safe across
 workers because the sha256 is unique in the database.
+
+Blobs are photos of people and recordings of knowledge: the store's
+directories are 0700 and its files 0600 (`mkstemp` creates them so, and the
+rename keeps the mode), readable only by the account running Ayni.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from typing import BinaryIO, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.config import private_dir
 from app.db import dialect_insert
-from app.db.models import Blob, BlobContent
+from app.db.models import (
+    Blob,
+    BlobContent,
+    FormAttachment,
+    FormVersion,
+    SubmissionAttachment,
+)
 
 CHUNK = 1024 * 1024
 
@@ -46,6 +57,7 @@ class BlobStore(Protocol):
     def put(self, session: Session, source: BinaryIO) -> BlobInfo: ...
     def open(self, session: Session, sha256: str) -> BinaryIO: ...
     def exists(self, session: Session, sha256: str) -> bool: ...
+    def erase(self, session: Session, sha256: str) -> None: ...
     def check_writable(self) -> str | None: ...
 
 
@@ -75,8 +87,7 @@ class LocalBlobStore:
     """Files under `root/ab/cd/<sha256>`; written atomically and durably."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(Path(root))
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
@@ -87,7 +98,9 @@ class LocalBlobStore:
         try:
             if final.exists() and final.stat().st_size == info.size:
                 return info  # content-addressed: these bytes are already safe
-            final.parent.mkdir(parents=True, exist_ok=True)
+            # New `ab/cd/` directories are 0700; older ones are not tightened
+            # one by one on the hot path: the 0700 root already closes them.
+            private_dir(final.parent, tighten=False)
             os.replace(tmp, final)
             _fsync_dir(final.parent)
         finally:
@@ -103,6 +116,9 @@ class LocalBlobStore:
     def exists(self, session: Session, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def erase(self, session: Session, sha256: str) -> None:
+        self.path_for(sha256).unlink(missing_ok=True)
+
     def check_writable(self) -> str | None:
         try:
             fd, tmp = tempfile.mkstemp(prefix=".health-", dir=self.root)
@@ -117,8 +133,12 @@ class DatabaseBlobStore:
     """Bytes in `blob_contents`, written in the caller's transaction."""
 
     def __init__(self, spool_dir: Path | None = None) -> None:
-        self.spool_dir = Path(spool_dir or tempfile.gettempdir())
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        # The spool holds the bytes for a moment; the system's temporary
+        # directory is shared by design and never ours to tighten (mkstemp's
+        # files are 0600 there anyway).
+        self.spool_dir = (
+            private_dir(Path(spool_dir)) if spool_dir else Path(tempfile.gettempdir())
+        )
 
     def put(self, session: Session, source: BinaryIO) -> BlobInfo:
         info, tmp = _hash_to_temp(source, self.spool_dir)
@@ -148,6 +168,9 @@ class DatabaseBlobStore:
             sa.select(BlobContent.sha256).where(BlobContent.sha256 == sha256)
         )
         return found is not None
+
+    def erase(self, session: Session, sha256: str) -> None:
+        session.execute(sa.delete(BlobContent).where(BlobContent.sha256 == sha256))
 
     def check_writable(self) -> str | None:
         return None  # writable exactly when the database is
@@ -198,3 +221,30 @@ def make_blob_store(backend: str, blob_dir: Path) -> BlobStore:
     if backend == "database":
         return DatabaseBlobStore(blob_dir / "spool")
     return LocalBlobStore(blob_dir)
+
+
+def erase_unused(session: Session, store: BlobStore, blob_ids: set[int]) -> int:
+    """Erase the bytes and the row of each blob no submission, form media or
+    XLSForm refers to any more; how many were erased.
+
+    Content addressing shares one blob between records that sent the same
+    bytes, so a blob goes only when nothing names it. Called in its own
+    transaction once the references were dropped and committed.
+    """
+    erased = 0
+    for blob_id in sorted(blob_ids):
+        used = session.scalar(
+            sa.select(
+                sa.exists().where(SubmissionAttachment.blob_id == blob_id)
+                | sa.exists().where(FormAttachment.blob_id == blob_id)
+                | sa.exists().where(FormVersion.xlsform_blob_id == blob_id)
+            )
+        )
+        blob = session.get(Blob, blob_id)
+        if used or blob is None:
+            continue
+        store.erase(session, blob.sha256)
+        session.delete(blob)
+        erased += 1
+    session.flush()
+    return erased
