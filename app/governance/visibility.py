@@ -370,6 +370,10 @@ class VersionRecord:
     form_version: str
     values: dict[str, Any] | None
 
+    @property
+    def content_hidden(self) -> bool:
+        return self.values is None
+
 
 def governed_versions(
     session: Session, viewer: Viewer, form: Form, record: SubmissionRecord

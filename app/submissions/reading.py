@@ -25,6 +25,7 @@ from app.forms.xform import FormSchema
 from app.governance.records import Attachment, RecordFilter, SubmissionRecord
 from app.governance.visibility import (
     RecordPage,
+    VersionRecord,
     Viewer,
     form_is_governed,
     governed_count,
@@ -62,14 +63,7 @@ class FormSummary:
 
 @dataclass(frozen=True)
 class VersionEntry:
-    instance_id: str
-    deprecated_id: str | None
-    created_at: datetime
-    submitter_name: str | None
-    device_id: str | None
-    current: bool
-    form_version: str
-    content_hidden: bool
+    version: VersionRecord
     changes: tuple[Change, ...] = ()  # against the version before; () for the first
 
 
@@ -233,22 +227,12 @@ def _versions(
     entries: list[VersionEntry] = []
     previous = None
     for version in governed_versions(session, viewer, form, record):
-        shown = version.values is not None
-        entries.append(
-            VersionEntry(
-                instance_id=version.instance_id,
-                deprecated_id=version.deprecated_id,
-                created_at=version.created_at,
-                submitter_name=version.submitter_name,
-                device_id=version.device_id,
-                current=version.current,
-                form_version=version.form_version,
-                content_hidden=not shown,
-                changes=changes(previous, version.values)
-                if previous is not None and version.values is not None
-                else (),
-            )
+        diff = (
+            changes(previous, version.values)
+            if previous is not None and version.values is not None
+            else ()
         )
+        entries.append(VersionEntry(version, diff))
         # A hidden version's values never serve as the base of a shown diff.
         previous = version.values
     return entries

@@ -217,7 +217,7 @@ def submission_show(project_id: int, xml_form_id: str, instance_id: str) -> str:
     attachments = {a.name: a for a in detail.attachments}
     versions = [
         {
-            "entry": version,
+            "entry": version.version,
             "changes": [
                 {
                     "label": _path_label(schema, change.path),
