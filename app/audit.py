@@ -14,15 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from app.db.models import AppUser, AuditLog, User
 
-if TYPE_CHECKING:
-    from app.auth.actors import Actor
+
+class Who(Protocol):
+    """Whoever acts (`app.auth.actors.Actor`): a web user or an app user."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def app_user_id(self) -> int | None: ...
 
 MAX_PAGE = 200
 
@@ -31,7 +38,7 @@ def record(
     session: Session,
     action: str,
     *,
-    by: Actor | None = None,
+    by: Who | None = None,
     by_user_id: int | None = None,
     target_type: str | None = None,
     target_id: object = None,

@@ -36,12 +36,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.errors import PermissionDeniedError
-
-if TYPE_CHECKING:  # the actor module imports this one for the grant shape
-    from app.auth.actors import Actor
 
 # --- Verbs ------------------------------------------------------------------------
 
@@ -230,6 +227,14 @@ class Grant:
     project_id: int | None = None
     form_id: int | None = None
     ayllu: str | None = None
+
+
+class Actor(Protocol):
+    """Whoever acts, as far as the table goes: their grants
+    (`app.auth.actors.Actor` is the one the edges build)."""
+
+    @property
+    def grants(self) -> tuple[Grant, ...]: ...
 
 
 def _project_of(target: Target) -> int | None:

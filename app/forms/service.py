@@ -15,7 +15,7 @@ import mimetypes
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -128,16 +128,7 @@ _SCHEMAS: dict[tuple[int, str], FormSchema] = {}
 _SCHEMA_CACHE_SIZE = 256
 
 
-class StoredSchema(Protocol):
-    """A form version as far as its schema goes (a row of id, sha256 and
-    field_schema serves as well as the whole version)."""
-
-    id: int
-    sha256: str
-    field_schema: dict
-
-
-def schema_of(version: StoredSchema) -> FormSchema:
+def schema_of(version: FormVersion) -> FormSchema:
     """The stored field schema of a version, parsed once per process.
 
     A form version is immutable (its sha256 names its bytes), so caching its
@@ -146,10 +137,37 @@ def schema_of(version: StoredSchema) -> FormSchema:
     key = (version.id, version.sha256)
     schema = _SCHEMAS.get(key)
     if schema is None:
-        schema = FormSchema.from_json(version.field_schema)
-        if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
-            _SCHEMAS.clear()
-        _SCHEMAS[key] = schema
+        schema = _remember(key, FormSchema.from_json(version.field_schema))
+    return schema
+
+
+def version_schemas(session: Session, form_id: int) -> list[FormSchema]:
+    """The schema of every version the form ever had, oldest first.
+
+    Reads only ids and hashes, and a version's stored schema only when this
+    process has not parsed it yet: ingest asks this on every submission.
+    """
+    rows = session.execute(
+        sa.select(FormVersion.id, FormVersion.sha256)
+        .where(FormVersion.form_id == form_id)
+        .order_by(FormVersion.id)
+    ).all()
+    found = []
+    for version_id, sha in rows:
+        schema = _SCHEMAS.get((version_id, sha))
+        if schema is None:
+            stored = session.scalar(
+                sa.select(FormVersion.field_schema).where(FormVersion.id == version_id)
+            )
+            schema = _remember((version_id, sha), FormSchema.from_json(stored))
+        found.append(schema)
+    return found
+
+
+def _remember(key: tuple[int, str], schema: FormSchema) -> FormSchema:
+    if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
+        _SCHEMAS.clear()
+    _SCHEMAS[key] = schema
     return schema
 
 

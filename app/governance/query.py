@@ -132,11 +132,3 @@ def version_files(version_id: int) -> sa.Select[Any]:
         .where(SubmissionAttachment.submission_version_id == version_id)
         .order_by(SubmissionAttachment.name)
     )
-
-
-def form_schemas(form_id: int) -> sa.Select[Any]:
-    """Every version of the form ever stored (published or not), for "is this
-    form governed": what it governed once, it governs still."""
-    return sa.select(
-        FormVersion.id, FormVersion.sha256, FormVersion.field_schema
-    ).where(FormVersion.form_id == form_id)

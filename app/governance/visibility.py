@@ -80,8 +80,8 @@ def form_is_governed(session: Session, form_id: int) -> bool:
     cache: dict[int, bool] = session.info.setdefault(_GOVERNED_CACHE, {})
     if form_id not in cache:
         cache[form_id] = any(
-            rules.schema_is_governed(forms_service.schema_of(row))
-            for row in session.execute(query.form_schemas(form_id))
+            rules.schema_is_governed(schema)
+            for schema in forms_service.version_schemas(session, form_id)
         )
     return cache[form_id]
 
