@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 DIGEST_REALM = "Ayni"
 MIN_PASSWORD_LENGTH = 10
@@ -114,6 +113,10 @@ def judge_password(password: str) -> Strength:
         return Strength("long", 0)
     if not set(password) <= _PRINTABLE:
         return Strength("characters", 0)
+    # Imported here: zxcvbn's dictionaries take ~25 MB, which every gunicorn
+    # worker would carry for the few requests that set a password.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password)
     score = int(result["score"])
     if score >= MIN_SCORE:
