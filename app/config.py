@@ -128,6 +128,24 @@ def _secret_key(instance_dir: Path) -> str:
 
 
 @dataclass(frozen=True)
+class SubmissionLimits:
+    """What one OpenRosa submission may be (README "Límites").
+
+    Far above anything Collect or Enketo writes for the CdP's forms, far
+    below what would let one request occupy a worker: a 5 MB attribute or
+    50 000 attributes on one element are refused, never parsed into values.
+    """
+
+    instance_id_length: int = 255  # the database column everywhere
+    xml_depth: int = 64
+    xml_elements: int = 200_000
+    attributes_per_element: int = 64
+    attribute_bytes: int = 4_096
+    xml_text_bytes: int = 20_000_000
+    attachments: int = 1_000  # files in one POST (Collect sends at most 101)
+
+
+@dataclass(frozen=True)
 class Settings:
     instance_dir: Path = DEFAULT_INSTANCE_DIR
     app_env: str = "development"
@@ -149,6 +167,7 @@ class Settings:
     forms_dir: Path = PROJECT_ROOT / "forms"
     load_forms_on_start: bool = True
     login_attempts_per_minute: int = 10
+    limits: SubmissionLimits = field(default_factory=SubmissionLimits)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,28 @@ ENCUESTA_MD = """
 """
 
 
+# The first bytes of the files a tablet sends for each kind of field: ingest
+# checks a file's content against the field that names it.
+MEDIA_MAGIC = {
+    "image": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01",  # JPEG
+    "audio": b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom",  # M4A
+    "video": b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2mp41",  # MP4
+    "file": b"%PDF-1.7\n",
+}
+
+
+def media_bytes(kind: str, marker: bytes | str = b"", size: int = 2048) -> bytes:
+    """Plausible bytes of a photo, recording, video or document, carrying
+    `marker` (so a test can find them again) and padded to `size`."""
+    if isinstance(marker, str):
+        marker = marker.encode()
+    body = MEDIA_MAGIC[kind] + marker
+    return body + bytes(max(0, size - len(body)))
+
+
+JPEG = media_bytes("image", b"foto")
+
+
 def encuesta_md(version: str = "2026112401") -> str:
     return ENCUESTA_MD.replace("{version}", version)
 

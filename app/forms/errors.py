@@ -39,6 +39,15 @@ class XFormInvalidError(InvalidInputError):
     default_en = "The XForm is not valid."
 
 
+class MediaNameInvalidError(InvalidInputError):
+    """A form media file name Collect could not use or a manifest could not
+    carry (control or invisible characters, a path, a hidden file…)."""
+
+    code = "media_name_invalid"
+    default_es = "Nombre de archivo multimedia no válido."
+    default_en = "Invalid media file name."
+
+
 class FormNotFoundError(NotFoundError):
     code = "form_not_found"
     default_es = "No se encontró el formulario."

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import mimetypes
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +32,14 @@ from app.forms.errors import (
     FormNotFoundError,
     FormVersionConflictError,
     FormVersionNotFoundError,
+    MediaNameInvalidError,
 )
-from app.forms.xform import FormSchema, parse_xform
+from app.forms.xform import FormSchema, has_public_key, parse_xform
 
 if TYPE_CHECKING:
     from app.auth.actors import Actor
+
+log = logging.getLogger(__name__)
 
 PublishStatus = Literal["created", "new_version", "media_updated", "unchanged"]
 FORM_STATES = ("open", "closing", "closed")
@@ -164,6 +169,21 @@ def version_schemas(session: Session, form_id: int) -> list[FormSchema]:
     return found
 
 
+_ENCRYPTED: dict[tuple[int, str], bool] = {}
+
+
+def is_encrypted(version: FormVersion) -> bool:
+    """Whether the version's XForm carries a public key: submissions to it
+    come as encrypted envelopes (openrosa.md §7). Read once per process."""
+    key = (version.id, version.sha256)
+    found = _ENCRYPTED.get(key)
+    if found is None:
+        if len(_ENCRYPTED) >= _SCHEMA_CACHE_SIZE:
+            _ENCRYPTED.clear()
+        found = _ENCRYPTED[key] = has_public_key(version.xml)
+    return found
+
+
 def _remember(key: tuple[int, str], schema: FormSchema) -> FormSchema:
     if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
         _SCHEMAS.clear()
@@ -218,12 +238,73 @@ def _store_media(
     session.flush()
 
 
+# Unicode categories a media file name may not contain: controls (NUL, LF,
+# \x01 …, which XML 1.0 cannot carry at all, so one would break the whole
+# manifest), format characters (bidi overrides such as U+202E that show
+# "gnp.exe" as "exe.png", zero-width joiners), surrogates and private-use or
+# unassigned code points (XML's non-characters U+FFFE/U+FFFF among them), and
+# the line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Android's file systems (where Collect saves media) take names up to 255
+# bytes; the `form_attachments.name` column holds 255 characters.
+MEDIA_NAME_MAX_BYTES = 255
+
+
+def _forbidden_char(name: str) -> str | None:
+    for char in name:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return char
+    return None
+
+
+def _shown(name: str) -> str:
+    """`name` fit to quote in a message: forbidden characters as `\\uXXXX`
+    (a bidi override would reorder the message itself), at most 80 shown."""
+    text = "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in _FORBIDDEN_CATEGORIES else c
+        for c in name[:80]
+    )
+    return text + ("…" if len(name) > 80 else "")
+
+
+def media_name_problem(name: str) -> tuple[str, str] | None:
+    """Why `name` cannot be a form media file's name (Spanish, English), or
+    None when it can: Collect saves the file under it and the manifest
+    (openrosa.md §3.2) lists it as a bare file name."""
+    if not name:
+        return ("está vacío", "it is empty")
+    char = _forbidden_char(name)
+    if char is not None:
+        return (
+            f"contiene un carácter de control o invisible (U+{ord(char):04X})",
+            f"it contains a control or invisible character (U+{ord(char):04X})",
+        )
+    if "/" in name or "\\" in name:
+        return ("no puede contener «/» ni «\\»", "it cannot contain '/' or '\\'")
+    if name.startswith("."):
+        return ("no puede empezar con un punto", "it cannot start with a dot")
+    if name != name.strip():
+        return (
+            "no puede empezar ni terminar con espacios",
+            "it cannot start or end with spaces",
+        )
+    if len(name.encode("utf-8")) > MEDIA_NAME_MAX_BYTES:
+        return (
+            f"tiene más de {MEDIA_NAME_MAX_BYTES} bytes",
+            f"it is longer than {MEDIA_NAME_MAX_BYTES} bytes",
+        )
+    return None
+
+
 def _check_media_names(media: Mapping[str, bytes]) -> None:
+    """Raises: MediaNameInvalidError for the first name that cannot be used."""
     for name in media:
-        if not name or "/" in name or "\\" in name or name.startswith("."):
-            raise InvalidInputError(
-                f"Nombre de archivo multimedia no válido: «{name}».",
-                f"Invalid media file name: '{name}'.",
+        problem = media_name_problem(name)
+        if problem is not None:
+            raise MediaNameInvalidError(
+                f"Nombre de archivo multimedia no válido: «{_shown(name)}»: "
+                f"{problem[0]}.",
+                f"Invalid media file name: '{_shown(name)}': {problem[1]}.",
             )
 
 
@@ -242,6 +323,7 @@ def publish_form(
     Raises:
         FormVersionConflictError: the XForm changed but its version did not.
         XFormInvalidError: the XForm has no title or no form id.
+        MediaNameInvalidError: a media file name Collect could not use.
     """
     media = dict(media or {})
     _check_media_names(media)
@@ -345,14 +427,32 @@ def set_form_state(
 
 
 def form_attachments(session: Session, version: FormVersion) -> list[tuple[str, Blob]]:
-    """Media of a version that exist (Central omits never-uploaded ones)."""
+    """Media of a version that exist (Central omits never-uploaded ones) and
+    that a manifest can name.
+
+    A name stored before `media_name_problem` refused it (an older Ayni) is
+    left out, with a warning in the log: one NUL or control character would
+    make the whole manifest unwritable XML, and every other file of the form
+    would be lost to the tablets with it. Left out, it is also not carried
+    into the form's next version.
+    """
     rows = session.execute(
         sa.select(FormAttachment.name, Blob)
         .join(Blob, Blob.id == FormAttachment.blob_id)
         .where(FormAttachment.form_version_id == version.id)
         .order_by(FormAttachment.name)
     ).all()
-    return [(name, blob) for name, blob in rows]
+    usable = []
+    for name, blob in rows:
+        if media_name_problem(name) is not None:
+            log.warning(
+                "form version %s: media file %s left out (unusable name)",
+                version.id,
+                ascii(name),
+            )
+            continue
+        usable.append((name, blob))
+    return usable
 
 
 def form_attachment(session: Session, version: FormVersion, name: str) -> Blob:

@@ -502,3 +502,13 @@ def _find_child(element: etree._Element, name: str) -> etree._Element | None:
         if local_name(child) == name:
             return child
     return None
+
+
+def has_public_key(xml: bytes) -> bool:
+    """Whether the XForm's `<submission>` carries `base64RsaPublicKey`: an
+    encrypted form (openrosa.md §7)."""
+    html = parse_xml(xml, XFormInvalidError)
+    return any(
+        (element.get("base64RsaPublicKey") or "").strip()
+        for element in html.iter(f"{{{XF_NS}}}submission")
+    )

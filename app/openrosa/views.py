@@ -29,6 +29,7 @@ from app.openrosa import responses
 from app.projects import service as projects_service
 from app.runtime import current_runtime, read_session, write_transaction
 from app.submissions import service as submissions_service
+from app.submissions.checks import printable
 
 if TYPE_CHECKING:  # types only: the edge never queries (import-linter)
     from app.db.models import Form, FormVersion
@@ -201,31 +202,52 @@ def submission_create(
         # body-less HEAD and the POST goes out pre-authenticated (§4.1).
         return Response(status=204)
     upload = _read_upload()
+    runtime = current_runtime()
     with write_transaction() as session:
-        submissions_service.ingest_submission(
+        result = submissions_service.ingest_submission(
             session,
-            current_runtime().blobs,
+            runtime.blobs,
             project_id=project_id,
             upload=upload,
             actor=actor,
+            limits=runtime.settings.limits,
         )
     # Committed and fsynced: only now may the tablet be told it is safe.
-    return responses.openrosa_message(
-        "full submission upload was successful!", status=201
+    return responses.openrosa_message(_success_text(result.ignored), status=201)
+
+
+def _success_text(ignored: tuple[str, ...]) -> str:
+    """Central's exact text, which Collect replaces with its own "Success";
+    when files came that the record does not name (and so were not stored),
+    Collect shows this text instead, which says so."""
+    if not ignored:
+        return "full submission upload was successful!"
+    names = ", ".join(printable(name) for name in ignored)
+    return (
+        f"Envío guardado. No se guardaron estos archivos, que el formulario no "
+        f"nombra: {names}. / Submission saved. These files were not stored, "
+        f"the form does not name them: {names}."
     )
 
 
 def _read_upload() -> submissions_service.Upload:
-    """The multipart body, streamed by Werkzeug to temporary files on disk."""
+    """The multipart body, streamed by Werkzeug to temporary files on disk.
+
+    Only framing is read here: which parts came, under which names and types.
+    What they may be is `app.submissions.checks`'s to say, before anything is
+    written.
+    """
     mimetype = request.mimetype or ""
     if not mimetype.startswith("multipart/"):
         raise MissingXmlPartError()
     files = request.files
-    xml_part: FileStorage | None = files.get(XML_PART)
-    if xml_part is not None:
-        xml = xml_part.read()
-    elif XML_PART in request.form:
-        xml = request.form[XML_PART].encode("utf-8")
+    xml_files: list[FileStorage] = files.getlist(XML_PART)
+    xml_fields = request.form.getlist(XML_PART)
+    if xml_files:
+        xml = xml_files[0].read()
+    elif xml_fields:
+        # A plain field (curl -F name=<file, some scripts): no declared type.
+        xml = xml_fields[0].encode("utf-8")
     else:
         raise MissingXmlPartError()
     if not xml.strip():
@@ -233,6 +255,11 @@ def _read_upload() -> submissions_service.Upload:
             "El archivo xml_submission_file está vacío.",
             "The xml_submission_file part is empty.",
         )
+    received = tuple(
+        (name, storage.filename)
+        for name, storage in files.items(multi=True)
+        if name != XML_PART
+    )
     parts = {
         name: (storage.filename, storage.stream)
         for name, storage in files.items(multi=False)
@@ -243,4 +270,9 @@ def _read_upload() -> submissions_service.Upload:
         parts=parts,
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
+        xml_content_types=(
+            *(storage.content_type for storage in xml_files),
+            *("text/xml" for _field in xml_fields),
+        ),
+        received=received,
     )

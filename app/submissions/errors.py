@@ -81,3 +81,30 @@ class AttachmentNotFoundError(NotFoundError):
 
 class ReviewInputError(InvalidInputError):
     code = "review_invalid"
+
+
+class XmlPartInvalidError(InvalidInputError):
+    code = "xml_submission_file_invalid"
+
+
+class InstanceIdInvalidError(InvalidInputError):
+    code = "instance_id_invalid"
+
+
+class InstanceLimitError(InvalidInputError):
+    code = "instance_too_large"
+
+
+class InstanceNodeRefusedError(InvalidInputError):
+    code = "instance_node_refused"
+
+
+class EncryptionMismatchError(InvalidInputError):
+    code = "encryption_mismatch"
+
+
+class AttachmentRefusedError(InvalidInputError):
+    """A file the submission carries cannot be stored (its name or its
+    content); nothing of the submission is."""
+
+    code = "attachment_refused"

@@ -22,7 +22,6 @@ from app.forms.xform import FormSchema
 from app.submissions.errors import InstanceInvalidError
 from app.xmlutil import child_elements, local_name, parse_xml, walk
 
-MAX_ATTACHMENT_NAME = 255
 AUDIT_PATH = "meta/audit"
 
 
@@ -108,33 +107,23 @@ def _values(element: etree._Element, prefix: str, schema: FormSchema) -> dict[st
     return values
 
 
-def attachment_names(root: etree._Element, schema: FormSchema) -> list[str]:
-    """Names of the files this instance expects, de-duplicated, in document order.
+def attachment_kinds(root: etree._Element, schema: FormSchema) -> dict[str, set[str]]:
+    """The files this instance names, in document order, each with the kinds
+    of field that name it ("image", "audio", "video", "file", "audit",
+    "encrypted").
 
     Every binary field occurrence (repeats included) plus `meta/audit`; for an
     encrypted manifest, the `media/file` names and `encryptedXmlFile`
     (openrosa.md §4.2, §7).
     """
-    wanted = {f.path for f in schema.binary_fields()} | {AUDIT_PATH}
+    kinds = {f.path: f.media or "file" for f in schema.binary_fields()}
+    kinds[AUDIT_PATH] = "audit"
     if (root.get("encrypted") or "").strip() == "yes":
-        wanted |= {"media/file", "encryptedXmlFile"}
-    names: dict[str, None] = {}
+        kinds |= {"media/file": "encrypted", "encryptedXmlFile": "encrypted"}
+    names: dict[str, set[str]] = {}
     for path, element in walk(root):
-        if path in wanted:
+        if path in kinds:
             name = (element.text or "").strip()
             if name:
-                names.setdefault(name, None)
-    return list(names)
-
-
-def is_safe_attachment_name(name: str) -> bool:
-    """Whether a client-given file name can be used as-is (no path, no controls).
-
-    Attachment names become `media/{name}` in export zips and appear in
-    headers, so anything that could escape a directory or a header is refused.
-    """
-    if not name or len(name) > MAX_ATTACHMENT_NAME:
-        return False
-    if "/" in name or "\\" in name or ".." in name:
-        return False
-    return not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name)
+                names.setdefault(name, set()).add(kinds[path])
+    return names

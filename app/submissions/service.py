@@ -28,6 +28,7 @@ are fsynced by the BlobStore before this function returns.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import mimetypes
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ from app import audit
 from app.auth import permissions
 from app.auth.actors import Actor, is_live
 from app.blobs import BlobStore, save_blob_id
+from app.config import SubmissionLimits
 from app.db.models import (
     Form,
     FormVersion,
@@ -58,6 +60,7 @@ from app.forms.xform import FormSchema
 from app.governance import intake, rules
 from app.governance.rules import KnowledgeFacts
 from app.governance.visibility import form_is_governed
+from app.submissions import checks
 from app.submissions.errors import (
     DeprecatedIdNotFoundError,
     InstanceIdMissingError,
@@ -67,13 +70,13 @@ from app.submissions.errors import (
 )
 from app.submissions.parser import (
     InstanceInfo,
-    attachment_names,
+    attachment_kinds,
     extract_values,
-    is_safe_attachment_name,
     parse_instance,
 )
 
 IngestStatus = Literal["created", "merged", "edited"]
+DEFAULT_LIMITS = SubmissionLimits()
 MAX_META_LENGTH = 255  # Central truncates deviceID and friends at 255
 
 
@@ -86,6 +89,16 @@ class Upload:
     parts: Mapping[str, tuple[str | None, BinaryIO]] = field(default_factory=dict)
     device_id: str | None = None
     user_agent: str | None = None
+    # The declared type of every part named xml_submission_file, as received.
+    xml_content_types: tuple[str | None, ...] = ("text/xml",)
+    # Every file part (name, filename) as received, repeats included; None:
+    # those of `parts`.
+    received: tuple[tuple[str, str | None], ...] | None = None
+
+    def received_names(self) -> tuple[tuple[str, str | None], ...]:
+        if self.received is not None:
+            return self.received
+        return tuple((name, filename) for name, (filename, _s) in self.parts.items())
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,9 @@ class IngestResult:
     status: IngestStatus
     attachments_present: int
     attachments_expected: int
+    # Files the POST carried that the record does not name: not stored (as in
+    # Central), and said so in the answer.
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +119,7 @@ class _Prepared:
     sha256: str
     info: InstanceInfo
     values: dict[str, Any]
-    expected: list[str]
+    expected: dict[str, set[str]]  # file name -> the kinds of field naming it
     facts: KnowledgeFacts | None  # None: the form is not governed
     minimal: intake.MinimalRecord | None  # set when content was not kept
     files_dropped: int = 0  # parts of a minimal record's POST, never stored
@@ -111,15 +127,6 @@ class _Prepared:
 
 def _clip(value: str | None) -> str | None:
     return value[:MAX_META_LENGTH] if value else value
-
-
-def _unsafe_part_names(upload: Upload) -> list[str]:
-    bad = []
-    for name, (filename, _stream) in upload.parts.items():
-        for candidate in (name, filename):
-            if candidate and not is_safe_attachment_name(candidate):
-                bad.append(candidate)
-    return bad
 
 
 def _find_form(
@@ -139,6 +146,15 @@ def _find_form(
     return form
 
 
+def _expected(root: etree._Element, schema: FormSchema) -> dict[str, set[str]]:
+    """The files the record names, each name checked (a name that could
+    escape a folder or bend a header refuses the whole submission)."""
+    expected = attachment_kinds(root, schema)
+    for name in expected:
+        checks.check_file_name(name)
+    return expected
+
+
 def _prepare(
     upload: Upload,
     schema: FormSchema,
@@ -148,9 +164,7 @@ def _prepare(
 ) -> _Prepared:
     if not governed:
         values = extract_values(root, schema)
-        expected = [
-            n for n in attachment_names(root, schema) if is_safe_attachment_name(n)
-        ]
+        expected = _expected(root, schema)
         sha = hashlib.sha256(upload.xml).hexdigest()
         return _Prepared(upload.xml, sha, info, values, expected, None, None)
     facts = intake.facts_from_instance(root, schema)
@@ -164,11 +178,7 @@ def _prepare(
         info, root = parse_instance(xml)
     values = extract_values(root, schema)
     rules.stamp_facts(values, facts)
-    expected = (
-        []
-        if minimal
-        else [n for n in attachment_names(root, schema) if is_safe_attachment_name(n)]
-    )
+    expected = {} if minimal else _expected(root, schema)
     sha = hashlib.sha256(xml).hexdigest()
     dropped = len(upload.parts) if minimal else 0
     return _Prepared(xml, sha, info, values, expected, facts, minimal, dropped)
@@ -182,13 +192,16 @@ def ingest_submission(
     upload: Upload,
     actor: Actor,
     expected_xml_form_id: str | None = None,
+    limits: SubmissionLimits = DEFAULT_LIMITS,
 ) -> IngestResult:
     """Store one submission POST.
 
     Raises:
         InstanceInvalidError: malformed XML, DOCTYPE/entities, not UTF-8, no form id.
         InstanceIdMissingError: no meta/instanceID.
-        InvalidInputError: unsafe attachment names; root id differs from the URL's.
+        InvalidInputError: root id differs from the URL's; and the refusals of
+            `app.submissions.checks` (parts, limits, node types, identifiers,
+            file names and contents, encrypted envelopes).
         FormNotFoundError, FormVersionNotFoundError: unknown form or version.
         PermissionDeniedError: the actor may not submit to this form.
         KnowledgeEditRefusedError: an edit opens a governed record up and the
@@ -197,12 +210,12 @@ def ingest_submission(
         SubmissionConflictError, SubmissionDeletedError: §4.4 conflicts.
         DeprecatedIdNotFoundError: an edit of an unknown instance.
     """
-    if bad := _unsafe_part_names(upload):
-        raise InvalidInputError(
-            f"Nombre de archivo adjunto no permitido: «{bad[0]}».",
-            f"Attachment file name not allowed: '{bad[0]}'.",
-        )
+    checks.check_xml_parts(upload.xml_content_types)
+    checks.check_part_names(upload.received_names(), limits)
     info, root = parse_instance(upload.xml)
+    checks.check_tree(root, limits)
+    checks.check_instance_id(info.instance_id, limits)
+    checks.check_instance_id(info.deprecated_id, limits, label="deprecatedID")
     form = _find_form(session, project_id, info, expected_xml_form_id)
     permissions.require(
         actor, "submission.create", permissions.Form(project_id, form.id)
@@ -215,6 +228,7 @@ def ingest_submission(
     if form.state == "closed":
         raise FormClosedError()
     form_version = forms_service.get_version(session, form, info.version)
+    checks.check_envelope(root, form_encrypted=forms_service.is_encrypted(form_version))
     prepared = _prepare(
         upload,
         forms_service.schema_of(form_version),
@@ -224,13 +238,33 @@ def ingest_submission(
     )
     if not prepared.info.instance_id:
         raise InstanceIdMissingError()
+    checks.check_contents(
+        {
+            name: (kinds, stream)
+            for name, kinds in prepared.expected.items()
+            if (stream := _part_for(upload, name)) is not None
+        }
+    )
     try:
         with session.begin_nested():
-            return _store(session, store, form, form_version, prepared, upload, actor)
+            result = _store(session, store, form, form_version, prepared, upload, actor)
     except IntegrityError:
         # Another worker stored this instanceID between our look-up and insert;
         # it is now a resend of a stored record (identical XML) or a conflict.
-        return _store(session, store, form, form_version, prepared, upload, actor)
+        result = _store(session, store, form, form_version, prepared, upload, actor)
+    return dataclasses.replace(result, ignored=_unnamed(upload, prepared))
+
+
+def _unnamed(upload: Upload, prepared: _Prepared) -> tuple[str, ...]:
+    """Files of the POST the record does not name (a minimal record names
+    none: those are counted in its audit entry, not reported as strays)."""
+    if prepared.minimal is not None:
+        return ()
+    return tuple(
+        name
+        for name, filename in upload.received_names()
+        if name not in prepared.expected and filename not in prepared.expected
+    )
 
 
 def _version_by_instance(

@@ -17,7 +17,7 @@ from tests.integration.forms.instances import FORMS_DIR
 from tests.support import ADMIN_PASSWORD, encuesta_xml, new_instance_id, seed
 
 PASSWORD = "clave-de-prueba-456"
-PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40  # a JPEG, by its first bytes
 CDP_FORMS = ("necesidades_ayllu", "practica_saber", "reunion_cdp")
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

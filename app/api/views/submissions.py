@@ -26,6 +26,7 @@ def submission_create(project_id: int, xml_form_id: str) -> Response:
         xml=xml,
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
+        xml_content_types=(request.content_type,),
     )
     with write_transaction() as session:
         result = submissions_service.ingest_submission(
@@ -35,6 +36,7 @@ def submission_create(project_id: int, xml_form_id: str) -> Response:
             upload=upload,
             actor=actor,
             expected_xml_form_id=xml_form_id,
+            limits=current_runtime().settings.limits,
         )
         body = SubmissionSchema().dump(result.submission)
     return jsonify(body)

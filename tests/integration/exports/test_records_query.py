@@ -19,7 +19,7 @@ from app.auth.actors import actor_for_user
 from app.db.models import Submission
 from app.governance.query import current_records
 from app.submissions.service import Upload, ingest_submission
-from tests.support import encuesta_xml, new_instance_id, seed
+from tests.support import JPEG, encuesta_xml, new_instance_id, seed
 
 
 def _plan(session, form_id: int) -> str:
@@ -35,7 +35,7 @@ def _plan(session, form_id: int) -> str:
 @pytest.mark.postgres
 def test_record_counts_are_index_lookups_not_grouped_whole_tables(runtime):
     seeded = seed(runtime)
-    _send(runtime, seeded.project_id, encuesta_xml(new_instance_id()), photo=b"jpeg")
+    _send(runtime, seeded.project_id, encuesta_xml(new_instance_id()), photo=JPEG)
     with runtime.db.read() as session:
         plan = _plan(session, session.scalar(sa.select(Submission.form_id)))
     assert "Group Key" not in plan, plan
@@ -60,7 +60,7 @@ def _send(runtime, project_id: int, xml: bytes, photo: bytes | None = None) -> N
 def test_records_carry_attachment_and_edit_counts(runtime):
     seeded = seed(runtime)
     complete, partial, edited = (new_instance_id() for _ in range(3))
-    _send(runtime, seeded.project_id, encuesta_xml(complete), photo=b"jpeg")
+    _send(runtime, seeded.project_id, encuesta_xml(complete), photo=JPEG)
     _send(runtime, seeded.project_id, encuesta_xml(partial))
     _send(runtime, seeded.project_id, encuesta_xml(edited, foto=None))
     _send(

@@ -24,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from app.forms.xform import XF_NS, Field, FormSchema
+from tests.support import media_bytes
 
 REPO = Path(__file__).resolve().parents[3]
 XLSFORMS_DIR = REPO / "xlsforms"
@@ -296,7 +297,8 @@ class _Builder:
         if f.type == "binary":
             extension = MEDIA_EXTENSIONS.get(f.media or "file", "bin")
             filename = f"{next(self.file_numbers)}.{extension}"
-            data = f"{f.path}#{index + 1} media bytes ".encode() * 64
+            marker = f"{f.path}#{index + 1} media bytes ".encode() * 64
+            data = media_bytes(f.media or "file", marker)
             built.media[filename] = data
             built.parts[filename] = (filename, io.BytesIO(data))
             return filename

@@ -49,6 +49,7 @@ from app.governance import consent
 from app.submissions.service import Upload, ingest_submission
 from app.system.service import bootstrap
 from tests.conftest import _truncate_all, is_postgres
+from tests.support import media_bytes
 
 FORM = "practica_saber"
 NON_GUARDIANS = ("analista", "admin", "coordinadora", "guardian_manasaya")
@@ -61,8 +62,10 @@ SECRETS = {
 }
 PUBLIC = "saber-publico-2207"
 PHOTO = {
-    name: f"foto {name} ".encode() * 200 for name in ("RESTRICTED", "SACRED", "PUBLIC")
-} | {"WITHDRAWN": b"foto WITHDRAWN " * 200}
+    name: media_bytes("image", f"foto {name} ".encode() * 200)
+    for name in ("RESTRICTED", "SACRED", "REFUSED", "PUBLIC", "WITHDRAWN")
+}
+LATER_PHOTO = media_bytes("image", b"foto LATER " * 200)
 NEVER_SHOWN = ("SACRED", "REFUSED", "WITHDRAWN")
 GUARDED = ("RESTRICTED", "LATER")
 
@@ -266,7 +269,7 @@ def _build(app: Flask, scenario: str, tmp: Path) -> Surfaces:
         xml = instance(
             ids[kind], version="1", secret=secret, level=level, individual=individual
         )
-        admin_ingest(xml, secret, PHOTO.get(kind, b"foto " * 10))
+        admin_ingest(xml, secret, PHOTO[kind])
     ids["PUBLIC"] = instance_id_of(PUBLIC)
     admin_ingest(
         instance(ids["PUBLIC"], version="1", secret=PUBLIC, level="publico"),
@@ -303,7 +306,7 @@ def _build(app: Flask, scenario: str, tmp: Path) -> Surfaces:
             ids["LATER"], version="2", secret=secret, level=None, level_xml=later_level
         ),
         secret,
-        b"foto LATER " * 200,
+        LATER_PHOTO,
     )
     tokens = {}
     with runtime.db.transaction() as session:
@@ -474,10 +477,11 @@ MEDIA_SURFACES = {
 
 def _markers(kind: str, surface: str) -> list[bytes]:
     found = [] if surface == "console media" else [SECRETS.get(kind, PUBLIC).encode()]
+    # A marker from inside the photo, past the JPEG header all of them share.
     if surface in MEDIA_SURFACES and kind in PHOTO:
-        found.append(PHOTO[kind][:60])
+        found.append(PHOTO[kind][20:80])
     if surface in MEDIA_SURFACES and kind == "LATER":
-        found.append((b"foto LATER " * 200)[:60])
+        found.append(LATER_PHOTO[20:80])
     return found
 
 

@@ -42,13 +42,37 @@ from tests.integration.governance.support import (
     World,
     make_world,
 )
-from tests.support import counts
+from tests.support import counts, media_bytes
 from tests.unit.governance.test_intake import HIDING_PLACES, SECRET, element_at
+
+
+def _comments(root: etree._Element) -> None:
+    """Comments anywhere (ignored by ingest), with text after them."""
+    root.insert(0, etree.Comment(SECRET))
+    element_at(root, "consentimiento").append(etree.Comment(SECRET))
+    comment = etree.Comment(SECRET)
+    comment.tail = SECRET
+    element_at(root, "ayllu").addnext(comment)
+
+
+def _processing_instructions(root: etree._Element) -> None:
+    root.append(etree.ProcessingInstruction("nota", SECRET))
+    element_at(root, "meta").insert(0, etree.ProcessingInstruction(SECRET, "x"))
+
+
+# Ingest refuses processing instructions outright (app.submissions.checks):
+# through ingest the hiding place is the comments alone; the instructions get
+# a test of their own below.
+INGEST_HIDING_PLACES = [
+    (name, _comments if name == "comments-and-pis" else mutate, gone, counted)
+    for name, mutate, gone, counted in HIDING_PLACES
+]
 
 FORM_ID = "practica_saber"
 SCHEMA = SCHEMAS[FORM_ID]
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
 MEDIA_MARK = f"media bytes of {SECRET} ".encode() * 40
+KIND_OF = {"jpg": "image", "m4a": "audio", "mp4": "video", "bin": "file"}
 AUDIT_CSV = f"event,node,start,end\nquestion,/data/contenido/descripcion,{SECRET}\n"
 VIEWERS = ("anonimo", "miembro", "admin", "guardian", "guardian_otro")
 
@@ -91,7 +115,10 @@ def practice(
         added.text = extra
         first.addnext(added)
     element_at(root, "meta/audit").text = "audit.csv"
-    files = {name: MEDIA_MARK + name.encode() for name in built.media}
+    files = {
+        name: media_bytes(KIND_OF[name.rsplit(".", 1)[-1]], MEDIA_MARK + name.encode())
+        for name in built.media
+    }
     files["audit.csv"] = AUDIT_CSV.encode()
     if mutate is not None:
         replaced = mutate(root)
@@ -308,7 +335,8 @@ def logs(caplog):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    "mutate", [pytest.param(m, id=name) for name, m, _gone, _counted in HIDING_PLACES]
+    "mutate",
+    [pytest.param(m, id=name) for name, m, _gone, _counted in INGEST_HIDING_PLACES],
 )
 def test_sagrado_content_in_any_hiding_place_is_never_written(
     runtime, world, logs, mutate
@@ -405,7 +433,7 @@ def test_content_without_both_consents_is_never_written(
 def _everywhere(root: etree._Element) -> etree._Element | None:
     """Every hiding place at once (the last one may replace the root)."""
     replaced = None
-    for _name, mutate, _gone, _counted in HIDING_PLACES:
+    for _name, mutate, _gone, _counted in INGEST_HIDING_PLACES:
         replaced = mutate(replaced if replaced is not None else root)
     return replaced
 
@@ -446,6 +474,17 @@ def test_a_tablet_posting_hidden_content_gets_201_and_nothing_is_written(
         assert_only_counted(runtime, world, sent)
     else:
         assert_not_shown(runtime, world, sent)
+
+
+def test_processing_instructions_refuse_the_whole_submission(client, runtime, world):
+    sent = practice("sagrado", mutate=_processing_instructions)
+    before = counts(runtime)
+
+    response = post(client, runtime, world, sent)
+
+    assert response.status_code == 400
+    assert b"instrucciones de procesamiento" in response.data
+    assert counts(runtime) == before
 
 
 # --- content that may be kept is kept, with its level normalised ---------------------

@@ -9,6 +9,7 @@ import pytest
 
 from app.forms import service as forms_service
 from tests.support import (
+    JPEG,
     Seeded,
     counts,
     encuesta_xml,
@@ -68,7 +69,7 @@ def test_a_well_formed_submission_is_stored(client, runtime, seeded):
         {
             "xml_submission_file": xml_part(encuesta_xml(new_instance_id())),
             "1732455064123.jpg": (
-                io.BytesIO(b"jpeg"),
+                io.BytesIO(JPEG),
                 "1732455064123.jpg",
                 "image/jpeg",
             ),
@@ -160,15 +161,18 @@ def test_multipart_without_xml_submission_file_is_400(client, runtime, seeded):
 
 def raw_multipart(parts: list[tuple[str, str | None, bytes]]) -> bytes:
     """A multipart body written by hand, with names escaped as RFC 7578 says
-    (Werkzeug's test client does not escape backslashes)."""
+    (Werkzeug's test client does not escape backslashes); the XML part is
+    typed `text/xml`, as Collect sends it."""
     out = b""
     for name, filename, data in parts:
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         disposition = f'form-data; name="{quoted}"'
         if filename is not None:
             disposition += f'; filename="{quoted}"'
-        out += b"--XX\r\nContent-Disposition: " + disposition.encode() + b"\r\n\r\n"
-        out += data + b"\r\n"
+        out += b"--XX\r\nContent-Disposition: " + disposition.encode() + b"\r\n"
+        if name == "xml_submission_file":
+            out += b"Content-Type: text/xml\r\n"
+        out += b"\r\n" + data + b"\r\n"
     return out + b"--XX--\r\n"
 
 
@@ -177,7 +181,7 @@ def test_attachment_names_with_path_parts_are_400(client, runtime, seeded, name)
     body = raw_multipart(
         [
             ("xml_submission_file", "i.xml", encuesta_xml(new_instance_id())),
-            (name, name, b"jpeg"),
+            (name, name, JPEG),
         ]
     )
     response = client.post(

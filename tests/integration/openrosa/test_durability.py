@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.blobs import iter_blob
 from app.db.models import Blob, Submission, SubmissionAttachment, SubmissionVersion
 from tests.server import LiveServer
-from tests.support import encuesta_xml, new_instance_id, seed
+from tests.support import encuesta_xml, media_bytes, new_instance_id, seed
 
 pytestmark = pytest.mark.server
 
@@ -24,7 +24,8 @@ HEADERS = {"X-OpenRosa-Version": "1.0"}
 
 def photo_for(instance_id: str) -> bytes:
     seed_bytes = hashlib.sha256(instance_id.encode()).digest()
-    return seed_bytes * 1600  # ~50 KB, different per instance
+    # ~50 KB, different per instance, a JPEG by its first bytes.
+    return media_bytes("image", seed_bytes * 1600, size=0)
 
 
 def send(url: str, instance_id: str, timeout: float = 10) -> int | None:
