@@ -6,7 +6,11 @@ import logging
 
 from flask import Flask
 
+from app.blobs import INCOMING_MAX_AGE
 from app.config import Settings
+from app.httpbody import BodyGuard
+from app.logredact import redact_every_handler
+from app.netinfo import record_listening, running_under_server
 from app.runtime import EXTENSION_KEY, Runtime, close_request_session
 
 
@@ -15,6 +19,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # App-user tokens sit in URLs, and URLs reach log lines and tracebacks:
+    # every handler configured by now masks them (gunicorn's own too).
+    redact_every_handler()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -24,7 +31,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=1_000_000,
         JSON_SORT_KEYS=False,
     )
-    app.extensions[EXTENSION_KEY] = Runtime.from_settings(settings)
+    runtime = app.extensions[EXTENSION_KEY] = Runtime.from_settings(settings)
+    # Once per process start (each gunicorn worker builds its own app): upload
+    # files a killed worker left behind, and where this server listens for
+    # `ayni urls` / `ayni create-app-user` in another shell.
+    runtime.blobs.sweep_incoming(INCOMING_MAX_AGE)
+    if running_under_server():
+        record_listening(settings)
 
     from app.api.health import bp as health_bp
     from app.api.views.aggregates import bp as api_aggregates_bp
@@ -48,6 +61,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     register_cli(app)
     app.teardown_appcontext(close_request_session)
+    # A body that is malformed or stops arriving is the client's error (400,
+    # 408), whichever edge reads it.
+    app.wsgi_app = BodyGuard(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

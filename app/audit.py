@@ -31,6 +31,7 @@ class Who(Protocol):
     @property
     def app_user_id(self) -> int | None: ...
 
+
 MAX_PAGE = 200
 
 

@@ -7,6 +7,7 @@ Spanish first, with English, like every user-facing text of Ayni.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -16,12 +17,13 @@ from flask.cli import with_appcontext
 from app.auth import accounts, app_users, permissions
 from app.blobs import erase_unused
 from app.config import private_file
+from app.datebounds import DateBoundError, parse_instant
 from app.db.migrate import upgrade as migrate_upgrade
 from app.errors import AppError
 from app.forms import service as forms_service
 from app.forms.errors import XlsFormInvalidError
 from app.governance import consent
-from app.netinfo import server_urls
+from app.netinfo import TabletAddress, tablet_address
 from app.projects import onboarding
 from app.projects import service as projects_service
 from app.runtime import current_runtime
@@ -123,14 +125,25 @@ def scrub_knowledge_command() -> None:
     )
 
 
+def _echo_address_warnings(address: TabletAddress) -> None:
+    for es, en in address.warnings:
+        click.echo(f"Aviso: {es}", err=True)
+        click.echo(f"Warning: {en}", err=True)
+
+
 @click.command("urls")
 @with_appcontext
 def urls_command() -> None:
-    """Direcciones para ODK Collect / URLs for ODK Collect."""
-    settings = current_runtime().settings
+    """Direcciones para ODK Collect / URLs for ODK Collect.
+
+    Las del servidor en marcha (PUBLIC_URL, o las IP de la red local con el
+    puerto con que arrancó), aunque esta terminal no tenga su PORT.
+    """
+    address = tablet_address(current_runtime().settings)
     click.echo("URL del servidor en ODK Collect / Server URL in ODK Collect:")
-    for url in server_urls(settings.host, settings.port):
+    for url in address.urls:
         click.echo(f"  {url}")
+    _echo_address_warnings(address)
 
 
 @click.command("create-user")
@@ -312,7 +325,10 @@ def upload_form_command(
 )
 @click.option(
     "--server-url",
-    help="URL base que ven las tabletas (p. ej. http://192.168.1.10:8000).",
+    help=(
+        "URL base que ven las tabletas (p. ej. http://192.168.1.10:8000); por "
+        "defecto la del servidor en marcha / the running server's."
+    ),
 )
 @with_appcontext
 def create_app_user_command(
@@ -334,12 +350,8 @@ def create_app_user_command(
             session, project_id=project.id, display_name=display_name
         )
         token, pid, project_name = app_user.token, project.id, project.name
-    base = (
-        server_url
-        or settings.public_url
-        or server_urls(settings.host, settings.port)[0]
-    )
-    url = onboarding.app_user_server_url(base, token, pid)
+    address = tablet_address(settings, server_url=server_url)
+    url = onboarding.app_user_server_url(address.urls[0], token, pid)
     payload = onboarding.qr_payload(onboarding.collect_settings(url, project_name))
     stem = f"tableta-{app_user.id}"
     # The QR carries the tablet's token: by default it goes into the private
@@ -354,6 +366,7 @@ def create_app_user_command(
     click.echo("Scan in ODK Collect: Add project > Scan QR code")
     click.echo(onboarding.qr_terminal(payload))
     click.echo(f"QR: {png}  {svg}")
+    _echo_address_warnings(address)
 
 
 def _actor_named(session, login: str):  # type: ignore[no-untyped-def]
@@ -362,13 +375,17 @@ def _actor_named(session, login: str):  # type: ignore[no-untyped-def]
     return actor_for_user(session, accounts.get_user(session, login))
 
 
-def _iso_date(value: str | None):  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _date_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    """`--since`/`--until` as the API reads them (`app.datebounds`): a bad or
+    out-of-range date is a usage error with the bilingual message."""
     if not value:
         return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parse_instant(value, f"--{param.name}")
+    except DateBoundError as error:
+        raise click.BadParameter(error.detail(), ctx=ctx, param=param) from None
 
 
 @click.command("export")
@@ -389,8 +406,8 @@ def _iso_date(value: str | None):  # type: ignore[no-untyped-def]
 @click.option(
     "--headers", type=click.Choice(["es", "en"]), help="Encabezados como etiquetas."
 )
-@click.option("--since", help="Desde (AAAA-MM-DD).")
-@click.option("--until", help="Hasta, sin incluir (AAAA-MM-DD).")
+@click.option("--since", callback=_date_option, help="Desde (AAAA-MM-DD).")
+@click.option("--until", callback=_date_option, help="Hasta, sin incluir (AAAA-MM-DD).")
 @click.option("--review-state", "review_states", multiple=True)
 @click.option("--ayllu")
 @click.option("--mesa")
@@ -404,8 +421,8 @@ def export_command(
     project_id: int | None,
     labels: str | None,
     headers: str | None,
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     review_states: tuple[str, ...],
     ayllu: str | None,
     mesa: str | None,
@@ -423,8 +440,8 @@ def export_command(
     options = exports_service.ExportOptions(
         format=export_format,
         filters=RecordFilter(
-            since=_iso_date(since),
-            until=_iso_date(until),
+            since=since,
+            until=until,
             review_states=review_states,
             ayllu=ayllu,
             mesa=mesa,
@@ -466,8 +483,8 @@ def export_command(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--as", "login", default=None, help="Usuario cuyos permisos se aplican.")
 @click.option("--project", "project_id", type=int)
-@click.option("--since", help="Desde (AAAA-MM-DD).")
-@click.option("--until", help="Hasta, sin incluir (AAAA-MM-DD).")
+@click.option("--since", callback=_date_option, help="Desde (AAAA-MM-DD).")
+@click.option("--until", callback=_date_option, help="Hasta, sin incluir (AAAA-MM-DD).")
 @click.option("--ayllu")
 @click.option("--mesa")
 @with_appcontext
@@ -477,8 +494,8 @@ def aggregate_command(
     out: Path | None,
     login: str | None,
     project_id: int | None,
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     ayllu: str | None,
     mesa: str | None,
 ) -> None:
@@ -504,8 +521,8 @@ def aggregate_command(
                 session,
                 pid,
                 Viewer(actor=actor, project_id=pid),
-                since=_iso_date(since),
-                until=_iso_date(until),
+                since=since,
+                until=until,
                 ayllu=ayllu,
                 mesa=mesa,
             )

@@ -3,8 +3,9 @@
 Routing 404/405s never reach blueprint handlers (Flask), so the choice is made
 here for every error: OpenRosa paths answer OpenRosa XML (Collect shows its
 `<message>`), other `/v1/` paths answer problem JSON, everything else an HTML
-page. Unexpected exceptions are logged with their traceback and rendered as a
-generic 500 in the same three shapes.
+page. Unexpected exceptions are logged with their traceback (app-user tokens
+masked, `app.logredact`) and rendered as a generic 500 in the same three
+shapes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem_response
 from app.errors import AppError
+from app.logredact import redact
 from app.web.errors import error_page
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,10 @@ _HTTP_MESSAGES = {
     403: ("No tiene permiso.", "Forbidden."),
     404: ("No se encontró la dirección solicitada.", "Not found."),
     405: ("Método no permitido en esta dirección.", "Method not allowed."),
+    408: (
+        "La solicitud dejó de llegar; vuelva a enviarla.",
+        "The request stopped arriving; send it again.",
+    ),
     413: ("El envío es demasiado grande.", "The upload is too large."),
 }
 
@@ -56,6 +62,8 @@ def render_error(error: AppError) -> Response:
 def _from_http_exception(exc: HTTPException) -> AppError:
     status = exc.code or 500
     es, en = _HTTP_MESSAGES.get(status, (exc.name, exc.name))
+    # Ayni's own HTTP exceptions (app.httpbody) say more than the status.
+    es, en = getattr(exc, "es", es), getattr(exc, "en", en)
     error = AppError(es, en)
     error.status = status
     error.code = (exc.name or "error").lower().replace(" ", "_")
@@ -76,5 +84,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        # Masked here and again by the handlers' RedactingFilter, which also
+        # masks the traceback (an exception's text may quote the URL).
+        log.exception("unexpected error on %s %s", request.method, redact(request.path))
         return render_error(AppError())

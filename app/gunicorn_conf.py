@@ -7,13 +7,16 @@ without blocking the other tablets.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from gunicorn.glogging import Logger
+from gunicorn.http.body import ChunkedReader
+from gunicorn.http.errors import InvalidChunkSize
 
 from app.config import env_flag
-from app.logredact import redact
+from app.logredact import install_redaction
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WORKERS", "2"))
@@ -48,14 +51,65 @@ secure_scheme_headers = (
 
 
 class RedactingLogger(Logger):
-    """Access log without app-user tokens in request lines and URLs."""
+    """gunicorn's logs without app-user tokens.
 
-    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> Any:
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q", "f"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        return atoms
+    The access log carries request lines and referrers; the error log quotes
+    them too ("Invalid request from ip=…: Invalid HTTP request line: 'GET
+    /v1/key/<token>/…'", "Error handling request /v1/key/<token>/…" with a
+    traceback). Both loggers keep to their own handlers (they do not propagate
+    to the root, where `create_app` installs the same filter), so the one
+    `RedactingFilter` goes on those handlers each time gunicorn (re)builds
+    them: at start and on SIGHUP.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        install_redaction(
+            [
+                *self.error_log.handlers,
+                *self.access_log.handlers,
+                *logging.getLogger().handlers,
+            ]
+        )
 
 
 logger_class = RedactingLogger
+
+
+# --- a body that never finishes ----------------------------------------------------
+#
+# gthread workers read a request body as the application asks for it, with a
+# blocking socket. A client that stops sending halfway (a tablet leaving the
+# Wi-Fi, or on purpose) would hold the worker's thread until it closed the
+# connection, and a chunk header announcing 2^80 bytes made gunicorn wait for
+# them. Two bounds fix that for every request, before the application runs:
+# the socket gives up after REQUEST_IDLE_TIMEOUT seconds without a byte (the
+# app answers 408: app.httpbody), and a chunk larger than the largest
+# submission Ayni takes is refused at once (400). A slow but moving upload is
+# never cut: the timeout is per read, not for the whole body. Collect itself
+# gives up after 60 s without progress (openrosa.md §2).
+REQUEST_IDLE_TIMEOUT = float(os.environ.get("REQUEST_IDLE_TIMEOUT", "60"))
+_MAX_CHUNK = int(os.environ.get("MAX_SUBMISSION_BYTES", "100000000")) + 1_000_000
+
+
+def _capped(read_size: Any) -> Any:
+    def parse_chunk_size(unreader: Any, data: Any = None) -> Any:
+        size, rest = read_size(unreader, data)
+        if size > _MAX_CHUNK:
+            raise InvalidChunkSize(b"chunk larger than the largest submission")
+        return size, rest
+
+    return parse_chunk_size
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """gunicorn's hook before each request reaches the application."""
+    sock = getattr(getattr(req, "unreader", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(REQUEST_IDLE_TIMEOUT)
+    reader = getattr(getattr(req, "body", None), "reader", None)
+    if isinstance(reader, ChunkedReader):
+        # The reader's generator looks its chunk parser up on the instance
+        # when it first runs, which is after this hook.
+        reader.parse_chunk_size = _capped(reader.parse_chunk_size)
+    worker.log.debug("%s %s", req.method, req.path)

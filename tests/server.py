@@ -37,6 +37,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     _log: BinaryIO | None = None
 
     @property
@@ -65,6 +66,7 @@ class LiveServer:
                 "ACCESS_LOG": "-",
                 "LOG_LEVEL": "WARNING",
                 "TRUSTED_PROXY": "1" if settings.trusted_proxy else "0",
+                **self.extra_env,
             }
         )
         return env

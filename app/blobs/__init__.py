@@ -13,14 +13,22 @@ workers because the sha256 is unique in the database.
 Blobs are photos of people and recordings of knowledge: the store's
 directories are 0700 and its files 0600 (`mkstemp` creates them so, and the
 rename keeps the mode), readable only by the account running Ayni.
+
+Bytes arrive in a `.incoming-*` temporary file first. A worker killed in the
+middle (SIGKILL, a power cut, gunicorn's timeout) leaves that file behind, so
+each process start sweeps the ones nobody has written to for
+`INCOMING_MAX_AGE` (`sweep_incoming`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +47,17 @@ from app.db.models import (
     SubmissionAttachment,
 )
 
+log = logging.getLogger(__name__)
+
 CHUNK = 1024 * 1024
+INCOMING_PREFIX = ".incoming-"
+# How long a `.incoming-*` file may go unwritten before it counts as left
+# behind by a dead worker. Age is the time since the last write, and a live
+# upload writes at least once per CHUNK read: 2 hours is a 1 MB chunk at
+# ~150 bytes/s, slower than any request that still reaches the end (gunicorn
+# and the socket read timeout end silent ones within minutes). Sweeping
+# younger files could delete a running upload's file in another worker.
+INCOMING_MAX_AGE = 2 * 60 * 60.0  # seconds
 
 
 class BlobMissingError(LookupError):
@@ -59,11 +77,12 @@ class BlobStore(Protocol):
     def exists(self, session: Session, sha256: str) -> bool: ...
     def erase(self, session: Session, sha256: str) -> None: ...
     def check_writable(self) -> str | None: ...
+    def sweep_incoming(self, max_age: float = INCOMING_MAX_AGE) -> int: ...
 
 
 def _hash_to_temp(source: BinaryIO, directory: Path) -> tuple[BlobInfo, Path]:
     sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=INCOMING_PREFIX, dir=directory)
     with os.fdopen(fd, "wb") as out:
         while chunk := source.read(CHUNK):
             sha.update(chunk)
@@ -73,6 +92,38 @@ def _hash_to_temp(source: BinaryIO, directory: Path) -> tuple[BlobInfo, Path]:
         out.flush()
         os.fsync(out.fileno())
     return BlobInfo(sha.hexdigest(), md5.hexdigest(), size), Path(tmp)
+
+
+def _sweep_incoming(directory: Path, max_age: float) -> int:
+    """Remove `.incoming-*` regular files in `directory` (not below it) last
+    written more than `max_age` seconds ago; how many were removed.
+
+    Several workers start at once and sweep the same directory: a file
+    another one removed first is simply gone.
+    """
+    cutoff = time.time() - max_age
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(INCOMING_PREFIX):
+            continue
+        try:
+            found = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(found.st_mode) or found.st_mtime > cutoff:
+                continue
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not remove stale upload file %s: %s", entry.path, exc)
+            continue
+        removed += 1
+    if removed:
+        log.info("removed %d stale upload file(s) from %s", removed, directory)
+    return removed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -128,6 +179,10 @@ class LocalBlobStore:
             return f"blob store not writable: {exc.strerror}"
         return None
 
+    def sweep_incoming(self, max_age: float = INCOMING_MAX_AGE) -> int:
+        """Temporary files of uploads a dead worker left in the store."""
+        return _sweep_incoming(self.root, max_age)
+
 
 class DatabaseBlobStore:
     """Bytes in `blob_contents`, written in the caller's transaction."""
@@ -139,6 +194,7 @@ class DatabaseBlobStore:
         self.spool_dir = (
             private_dir(Path(spool_dir)) if spool_dir else Path(tempfile.gettempdir())
         )
+        self._own_spool = spool_dir is not None
 
     def put(self, session: Session, source: BinaryIO) -> BlobInfo:
         info, tmp = _hash_to_temp(source, self.spool_dir)
@@ -174,6 +230,16 @@ class DatabaseBlobStore:
 
     def check_writable(self) -> str | None:
         return None  # writable exactly when the database is
+
+    def sweep_incoming(self, max_age: float = INCOMING_MAX_AGE) -> int:
+        """Temporary files of uploads a dead worker left in the spool.
+
+        Only a spool of Ayni's own: the system's temporary directory is
+        shared, and a `.incoming-*` file there may be another program's.
+        """
+        if not self._own_spool:
+            return 0
+        return _sweep_incoming(self.spool_dir, max_age)
 
 
 def save_blob(

@@ -68,6 +68,9 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    # A failing statement's parameters are submission content and tokens:
+    # they never go into an exception's text, hence into a log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         # ":memory:" and `file:` URIs (uri=true) are not plain paths to create.
