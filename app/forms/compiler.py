@@ -10,9 +10,12 @@ deployment does not have. Warnings are always returned, never swallowed.
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -21,6 +24,8 @@ from lxml import etree
 from app.forms.errors import XFormInvalidError, XlsFormInvalidError
 from app.forms.xform import XF_NS, parse_xform
 from app.xmlutil import parse_xml
+
+log = logging.getLogger(__name__)
 
 _SUFFIXES = (".xlsx", ".xls", ".md")
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip archive
@@ -31,7 +36,16 @@ _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
-    """Errors pyxform lets escape for a file that is not a readable workbook."""
+    """Errors pyxform lets escape for a file that is not a readable workbook.
+
+    Besides pyxform's own: the workbook readers' (openpyxl, xlrd), and the XML
+    parsers' under them for a broken part (ElementTree's ParseError, lxml's
+    XMLSyntaxError). openpyxl wraps what defusedxml refuses (entities, a DTD)
+    in a ValueError "Unable to read workbook"; `_refuse_doctype` names that
+    case before pyxform runs, ValueError stays for the rest of its kind.
+    """
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl.utils.exceptions import InvalidFileException
     from pyxform.errors import PyXFormError
     from xlrd import XLRDError
@@ -43,6 +57,9 @@ def _read_errors() -> tuple[type[BaseException], ...]:
         InvalidFileException,
         XLRDError,
         CompDocError,
+        ParseError,
+        etree.LxmlError,
+        ValueError,
     )
 
 
@@ -74,6 +91,8 @@ def compile_xlsform(data: bytes, *, filename: str = "form.xlsx") -> CompiledForm
                 f"'{name}' is not UTF-8 encoded.",
                 errors=[f"UTF-8: byte {exc.start}"],
             ) from exc
+    if suffix == ".xlsx":
+        _refuse_doctype(data, name)
     stem = _UNSAFE_ID_CHARS.sub("_", PurePath(name).stem).strip("._-")
     return _compile(data, suffix=suffix, fallback_id=stem or None, name=name)
 
@@ -84,6 +103,76 @@ def compile_markdown(md: str) -> CompiledForm:
     Raises: XlsFormInvalidError.
     """
     return _compile(md.encode("utf-8"), suffix=".md", fallback_id=None, name="form.md")
+
+
+# `<!DOCTYPE` as a part's bytes may carry it: UTF-8 (or any ASCII-compatible
+# encoding) and UTF-16 in either byte order. In a workbook's XML the sequence
+# can only be markup: text holding "<" is written `&lt;`.
+_DOCTYPE_MARKS = tuple(
+    "<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_SCAN_CHUNK = 64 * 1024
+# The CdP's largest workbook is well under 1 MB unpacked; pyxform would load a
+# zip bomb's parts whole into memory, so unpacking stops here.
+MAX_UNPACKED_BYTES = 100_000_000
+
+
+def _refuse_doctype(data: bytes, name: str) -> None:
+    """Refuse an .xlsx any of whose parts declares a DOCTYPE.
+
+    Excel never writes one; one in a workbook is a crafted file (entity
+    expansion, external entities). The XML parsers under pyxform refuse or
+    ignore it, but only as an obscure read error; this says what it is. Each
+    part is read as a stream, so the check holds no more than a chunk in
+    memory; a part that does not decompress is a damaged workbook, and one
+    that unpacks past MAX_UNPACKED_BYTES is refused before pyxform loads it.
+
+    Raises: XlsFormInvalidError.
+    """
+    overlap = max(len(mark) for mark in _DOCTYPE_MARKS) - 1
+    unpacked = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as part:
+                    tail = b""
+                    while chunk := part.read(_SCAN_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > MAX_UNPACKED_BYTES:
+                            raise XlsFormInvalidError(
+                                f"«{name}» es demasiado grande una vez "
+                                "descomprimido para ser un XLSForm.",
+                                f"'{name}' is too large once unpacked to be an "
+                                "XLSForm.",
+                                errors=[f"{name}: > {MAX_UNPACKED_BYTES} bytes"],
+                            )
+                        window = tail + chunk
+                        if any(mark in window for mark in _DOCTYPE_MARKS):
+                            raise XlsFormInvalidError(
+                                f"«{name}» contiene una declaración DOCTYPE "
+                                f"({info.filename}), que Excel nunca escribe: "
+                                "guarde el libro de nuevo desde Excel o "
+                                "LibreOffice.",
+                                f"'{name}' contains a DOCTYPE declaration "
+                                f"({info.filename}), which Excel never writes: "
+                                "save the workbook again from Excel or "
+                                "LibreOffice.",
+                                errors=[f"{info.filename}: DOCTYPE"],
+                            )
+                        tail = window[-overlap:]
+    # RuntimeError: an encrypted part; NotImplementedError: an unknown method.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        raise XlsFormInvalidError(
+            f"«{name}» está dañado y no se puede leer como libro de Excel.",
+            f"'{name}' is damaged and cannot be read as an Excel workbook.",
+            errors=[f"{name}: {exc}"],
+        ) from exc
 
 
 def _file_type(data: bytes, suffix: str, name: str) -> str:
@@ -141,6 +230,20 @@ def _compile(
             f"El XLSForm «{name}» no es válido: {message}",
             f"The XLSForm '{name}' is not valid: {message}",
             errors=[line for line in message.splitlines() if line.strip()],
+            warnings=warnings,
+        ) from exc
+    except Exception as exc:
+        # pyxform and its readers run on a stranger's bytes, and a damaged
+        # file can make them fail in ways no one named (xlrd: ZeroDivisionError,
+        # struct.error on a garbled .xls): a file that cannot be compiled, not
+        # a server fault. Logged in full, in case it is pyxform's own bug.
+        log.warning("pyxform failed on %s", name, exc_info=True)
+        raise XlsFormInvalidError(
+            f"No se pudo leer el XLSForm «{name}»: el archivo parece dañado. "
+            "Guárdelo de nuevo desde Excel o LibreOffice.",
+            f"The XLSForm '{name}' could not be read: the file looks damaged. "
+            "Save it again from Excel or LibreOffice.",
+            errors=[f"{type(exc).__name__}: {exc}"],
             warnings=warnings,
         ) from exc
     xml, dropped_url = _without_submission_url(result.xform.encode("utf-8"))

@@ -95,7 +95,7 @@ def submitter_filter(key: str | None) -> dict[str, int | None]:
     if not key:
         return {}
     kind, raw = key[:1], key[1:]
-    if not raw.isdigit() or kind not in ("u", "a") or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or kind not in ("u", "a") or len(raw) > 9:
         raise ReviewInputError(
             "Filtro de remitente no válido.", "Invalid submitter filter."
         )

@@ -41,7 +41,11 @@ def local_date(value: datetime | None) -> str:
 
 
 def day_start_utc(day: date) -> datetime:
-    """Midnight of a Bolivian calendar day, as an aware UTC datetime."""
+    """Midnight of a Bolivian calendar day, as an aware UTC datetime.
+
+    `day` comes from `app.datebounds` (9998-12-31 at the latest), so the day
+    after it, in UTC, is still a datetime.
+    """
     return datetime(day.year, day.month, day.day, tzinfo=BOLIVIA).astimezone(UTC)
 
 

@@ -6,19 +6,21 @@ root table, repeat tables, `media/`; `?attachments=false` leaves media out),
 `…/submissions.csv` (root table only), `…/submissions.xlsx|.geojson|.jsonl`.
 Query options: `groupPaths=false`, `splitSelectMultiples=true`,
 `labels=es|en` (choice labels), `headers=es|en` (column labels), `bom=true`,
-filters `since`, `until` (ISO dates), `reviewState` (comma list), `ayllu`,
-`mesa`, `deleted=true`.
+filters `since`, `until` (ISO dates or datetimes, 1900-01-01 to 9998-12-31),
+`reviewState` (comma list), `ayllu`, `mesa`, `deleted=true`.
 
-Responses stream: the first bytes leave before the last row is read.
+Responses stream: the first bytes leave before the last row is read, so every
+option is checked before the response starts; a failure after it has begun
+could only cut the download short behind a 200.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from app.errors import InvalidInputError
+from app.datebounds import parse_instant
 from app.exports import service as exports_service
 from app.governance.records import RecordFilter
 from app.httpauth import resolve_actor
@@ -37,20 +39,16 @@ def _flag(name: str, default: bool) -> bool:
 
 
 def query_date(name: str) -> datetime | None:
+    """A `since`/`until` query parameter as an aware datetime, or None.
+
+    Raises: DateBoundError (400) for a value that is not a date or is outside
+    what every later step can represent (`app.datebounds`): checked here,
+    before the response starts, never while the export streams.
+    """
     value = request.args.get(name)
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), time())
-        except ValueError:
-            raise InvalidInputError(
-                f"Fecha no válida en «{name}»: use AAAA-MM-DD.",
-                f"Invalid date in '{name}': use YYYY-MM-DD.",
-            ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(value, name)
 
 
 def export_options_from_request(export_format: str) -> exports_service.ExportOptions:

@@ -248,7 +248,9 @@ def role_revoke(user_id: int) -> Response:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        return 1
+    return max(1, int(raw))
 
 
 @bp.get("/admin/audit")

@@ -10,14 +10,15 @@ from urllib.parse import urlencode
 
 from flask import flash, request
 
+from app import datebounds
 from app.auth import permissions as table
-from app.errors import AppError, InvalidInputError
+from app.errors import AppError
 from app.forms import service as forms_service
 from app.governance import consent
 from app.projects import service as projects_service
 from app.runtime import read_session
 from app.web import session as web_session
-from app.web.i18n import current_lang, gettext
+from app.web.i18n import current_lang
 from app.web.presenters import day_start_utc
 
 
@@ -88,19 +89,20 @@ def lang_url(code: str) -> str:
 
 
 def parse_day(name: str) -> date | None:
+    """A day typed into a filter input, or None when left empty.
+
+    Raises: DateBoundError (400) for a value that is not a day or is outside
+    1900-01-01..9998-12-31 (`app.datebounds`), so `day_range` and the
+    dashboard's inclusive `until` (+1 day) can never overflow.
+    """
     value = (request.values.get(name) or "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(
-            gettext("input.bad_date", field=name), gettext("input.bad_date", field=name)
-        ) from None
+    return datebounds.parse_day(value, name)
 
 
 def day_range(since: date | None, until: date | None) -> tuple[datetime | None, ...]:
-    """Inclusive Bolivian days as [start, end) UTC datetimes."""
+    """Inclusive Bolivian days (from `parse_day`) as [start, end) UTC datetimes."""
     start = day_start_utc(since) if since else None
     end = day_start_utc(until + timedelta(days=1)) if until else None
     return start, end

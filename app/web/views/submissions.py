@@ -79,9 +79,17 @@ def _filters() -> tuple[RecordFilter, dict[str, Any]]:
     )
 
 
+MAX_PAGE = 10**6  # 25 million submissions; also keeps OFFSET a 64-bit integer
+
+
 def _page_number() -> int:
+    """`?page=` as a page number; anything else (`²`, which `isdigit` calls a
+    digit but `int` refuses, or a number past any offset the database takes)
+    is the first page, as for any other nonsense."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:
+        return 1
+    return int(raw) if 0 < int(raw) <= MAX_PAGE else 1
 
 
 @bp.get("/projects/<int:project_id>/forms/<xml_form_id>/submissions")
