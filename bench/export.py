@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.auth import service as auth_service  # noqa: E402
+from app.auth import accounts  # noqa: E402
 from app.auth.actors import actor_for_user  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db.models import Submission, SubmissionVersion  # noqa: E402
@@ -40,7 +40,7 @@ from app.forms import service as forms_service  # noqa: E402
 from app.forms.compiler import compile_xlsform  # noqa: E402
 from app.forms.xform import parse_xform  # noqa: E402
 from app.submissions.parser import extract_values, parse_instance  # noqa: E402
-from bench.ingest import prepare  # noqa: E402
+from bench.common import prepare  # noqa: E402
 from tests.integration.forms.instances import build_instance  # noqa: E402
 from tests.support import seed  # noqa: E402
 
@@ -119,7 +119,7 @@ def export_child(settings: Settings, fmt: str, out: mp.Queue) -> None:
     first_byte = None
     size = 0
     with runtime.db.read() as session:
-        admin = auth_service.find_user(session, "admin")
+        admin = accounts.get_user(session, "admin")
         actor = actor_for_user(session, admin)
         plan = exports_service.plan_export(
             session,

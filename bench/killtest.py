@@ -3,7 +3,8 @@ and again; afterwards the CSV export must hold exactly what the tablets were
 told was kept.
 
 It migrates a fresh database (a SQLite file in a temporary directory, or the
-PostgreSQL database given by --database-url, which is RESET), seeds the test
+PostgreSQL database given by --database-url, by default
+`<TEST_DATABASE_URL>_killtest`, which is DROPPED AND RECREATED), seeds the test
 form of `tests/support.py` (a photo at the root, a photo in each `asistentes`
 repeat entry) and an app user, and starts a real gunicorn in its own process
 group (`tests.server.LiveServer`). Then N client threads send their
@@ -23,8 +24,7 @@ sha256 of the bytes sent. Figures are printed; the exit status is 1 if
 anything was lost, duplicated, corrupted or missing.
 
     .venv/bin/python bench/killtest.py                      # SQLite
-    .venv/bin/python bench/killtest.py --backend postgres \\
-        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/ayni_killtest
+    .venv/bin/python bench/killtest.py --backend postgres
 """
 
 from __future__ import annotations
@@ -52,15 +52,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.common  # noqa: E402
 from app import create_app  # noqa: E402
-from app.config import Settings, normalize_database_url  # noqa: E402
+from app.config import Settings  # noqa: E402
 from app.db import create_db_engine  # noqa: E402
-from app.db.migrate import upgrade  # noqa: E402
 from app.db.models import Submission, SubmissionAttachment, SubmissionVersion  # noqa: E402
 from tests.server import LiveServer  # noqa: E402
 from tests.support import ADMIN_PASSWORD, encuesta_xml, seed  # noqa: E402
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FORM_ID = "encuesta"
 REPEAT = "asistentes"
 USER_AGENT = "org.odk.collect.android/v2026.3.3 Dalvik/2.1.0 (ayni-killtest)"
@@ -347,45 +346,13 @@ def run_killer(
 # --- the database ----------------------------------------------------------------
 
 
-def prepare_postgres(url: str) -> None:
-    """Create the database if missing, drop everything in it, migrate."""
-    target = sa.engine.make_url(url)
-    name = target.database
-    maintenance = create_db_engine(
-        target.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with maintenance.connect() as conn:
-        exists = conn.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        )
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    maintenance.dispose()
-    engine = create_db_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def prepare(args: argparse.Namespace, workdir: Path) -> Settings:
-    if args.backend == "sqlite":
-        url = f"sqlite:///{workdir / 'killtest.sqlite3'}"
-    else:
-        url = normalize_database_url(args.database_url)
-        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
-        print(f"WARNING: resetting PostgreSQL database {shown}", file=sys.stderr)
-        prepare_postgres(url)
-    upgrade(url)
-    return Settings(
-        instance_dir=workdir / "instance",
-        app_env="test",
-        database_url=url,
-        blob_dir=workdir / "blobs",
+    return bench.common.prepare(
+        args.backend,
+        workdir,
+        postgres_url=args.database_url or bench.common.bench_postgres_url("_killtest"),
         blob_backend=args.blob_backend,
         secret_key="killtest",
-        load_forms_on_start=False,
     )
 
 
@@ -546,9 +513,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument(
         "--database-url",
-        default=DEFAULT_POSTGRES_URL,
+        default=None,
         help="PostgreSQL only; the database is DROPPED AND RECREATED "
-        f"(default {DEFAULT_POSTGRES_URL})",
+        "(default <TEST_DATABASE_URL>_killtest)",
     )
     parser.add_argument(
         "--blob-backend", choices=("filesystem", "database"), default="filesystem"
