@@ -51,10 +51,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "intente de nuevo.",
         "The form expired or is not valid. Reload the page and try again.",
     ),
-    "input.bad_date": (
-        "Fecha no válida en «{field}»: use AAAA-MM-DD.",
-        "Invalid date in '{field}': use YYYY-MM-DD.",
-    ),
     # --- sign-in -------------------------------------------------------------
     "login.title": ("Iniciar sesión", "Sign in"),
     "login.intro": (
