@@ -20,6 +20,13 @@ from app.logredact import install_redaction
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WORKERS", "2"))
+# gthread, not sync nor an async class. `sync` is meant to sit behind a
+# buffering proxy: without one (the laptop on the LAN) a single slow tablet
+# occupies a whole worker. gevent/eventlet would monkey-patch the database
+# drivers and the file I/O ingest relies on for its fsync order, and add
+# packages the offline laptop must carry. gthread keeps Collect's keep-alive
+# connections in a poller and gives each request a plain thread; the two
+# bounds below (idle timeout, chunk cap) close what it leaves open.
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
 # Collect's read/write timeout is 60 s (openrosa.md §2); give uploads longer.
