@@ -39,23 +39,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     if running_under_server():
         record_listening(settings)
 
-    from app.api.health import bp as health_bp
-    from app.api.views.aggregates import bp as api_aggregates_bp
-    from app.api.views.exports import bp as api_exports_bp
-    from app.api.views.sessions import bp as api_sessions_bp
-    from app.api.views.submissions import bp as api_submissions_bp
+    from app.api import register as register_api
     from app.cli import register_cli
     from app.errorhandlers import register_error_handlers
     from app.openrosa import responses as openrosa_responses
     from app.openrosa.views import bp as openrosa_bp
     from app.web.views import init_app as init_web
 
-    app.register_blueprint(health_bp)
     app.register_blueprint(openrosa_bp)
-    app.register_blueprint(api_sessions_bp)
-    app.register_blueprint(api_submissions_bp)
-    app.register_blueprint(api_exports_bp)
-    app.register_blueprint(api_aggregates_bp)
+    register_api(app)
     init_web(app)
     openrosa_responses.init_app(app, settings.max_submission_bytes)
     register_error_handlers(app)

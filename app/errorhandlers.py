@@ -66,6 +66,9 @@ def _from_http_exception(exc: HTTPException) -> AppError:
     es, en = getattr(exc, "es", es), getattr(exc, "en", en)
     error = AppError(es, en)
     error.status = status
+    # Central answers routing and framing failures with the status's first
+    # problem code (404.1 for an unknown path).
+    error.problem = status + 0.1
     error.code = (exc.name or "error").lower().replace(" ", "_")
     return error
 

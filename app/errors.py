@@ -3,6 +3,16 @@
 No Flask here: services raise these, and each edge (OpenRosa, API, web) renders
 them in its own wire format. Every message is bilingual, Spanish first, because
 field workers read them on tablets; `detail(lang)` picks the language to show.
+
+Each error class carries three identities, all decided on the class itself:
+
+- `status`: the HTTP status;
+- `code`: Ayni's stable name (`form_not_found`), what Ayni's own clients and
+  tests branch on;
+- `problem`: ODK Central's numeric problem code (`404.1`, `409.3`, `400.15`;
+  Central's `lib/util/problem.js`), which Central's frontend, pyODK and scripts
+  written for Central branch on. Its integer part is always `status`. Where
+  Central has no such error, the class keeps its parent's generic one.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ class AppError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    problem: float = 500.1
     default_es: str = "Error interno del servidor."
     default_en: str = "Internal server error."
 
@@ -21,6 +32,12 @@ class AppError(Exception):
         self.en = en or (self.default_en if es is None else es)
         self.extra = extra
         super().__init__(self.en)
+
+    @property
+    def details(self) -> dict[str, object] | None:
+        """Central's machine-readable `details` of this problem, if any."""
+        value = self.extra.get("details")
+        return value if isinstance(value, dict) else None
 
     def detail(self, lang: str | None = None) -> str:
         """Message for a person: English alone when asked, else Spanish then English."""
@@ -32,46 +49,62 @@ class AppError(Exception):
 
 
 class InvalidInputError(AppError):
-    status, code = 400, "invalid_input"
+    status, code, problem = 400, "invalid_input", 400.8  # Central: unexpectedValue
     default_es = "La solicitud no es válida."
     default_en = "The request is not valid."
 
 
+class UnparseableError(InvalidInputError):
+    """A body that is not the JSON or XML it should be (Central: unparseable)."""
+
+    code, problem = "unparseable", 400.1
+    default_es = "No se pudo leer el cuerpo de la solicitud."
+    default_en = "Could not parse the given data."
+
+
+class MissingParametersError(InvalidInputError):
+    """Required keys or parameters are missing (Central: missingParameters)."""
+
+    code, problem = "missing_parameters", 400.3
+    default_es = "Faltan datos obligatorios."
+    default_en = "Required parameters missing."
+
+
 class UnprocessableError(InvalidInputError):
-    status, code = 422, "unprocessable"
+    status, code, problem = 422, "unprocessable", 422.1
 
 
 class AuthenticationError(AppError):
-    status, code = 401, "authentication_required"
+    status, code, problem = 401, "authentication_required", 401.2
     default_es = "Se requiere autenticación."
     default_en = "Authentication is required."
 
 
 class PermissionDeniedError(AppError):
-    status, code = 403, "permission_denied"
+    status, code, problem = 403, "permission_denied", 403.1
     default_es = "No tiene permiso para esta acción."
     default_en = "You are not allowed to do this."
 
 
 class NotFoundError(AppError):
-    status, code = 404, "not_found"
+    status, code, problem = 404, "not_found", 404.1
     default_es = "No se encontró el recurso."
     default_en = "Not found."
 
 
 class ConflictError(AppError):
-    status, code = 409, "conflict"
+    status, code, problem = 409, "conflict", 409.3  # Central: uniquenessViolation
     default_es = "Conflicto con el estado actual."
     default_en = "Conflict with the current state."
 
 
 class PayloadTooLargeError(AppError):
-    status, code = 413, "payload_too_large"
+    status, code, problem = 413, "payload_too_large", 413.1
     default_es = "El envío es demasiado grande."
     default_en = "The upload is too large."
 
 
 class ServiceUnavailableError(AppError):
-    status, code = 503, "unavailable"
+    status, code, problem = 503, "unavailable", 503.1
     default_es = "El servicio no está disponible."
     default_en = "Service unavailable."

@@ -32,7 +32,7 @@ _ACTOR = "_ayni_actor"
 
 
 class TooManyAttemptsError(AppError):
-    status, code = 429, "too_many_attempts"
+    status, code, problem = 429, "too_many_attempts", 429.1
     default_es = "Demasiados intentos fallidos. Espere un momento e intente de nuevo."
     default_en = "Too many failed attempts. Wait a moment and try again."
 

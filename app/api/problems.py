@@ -1,28 +1,63 @@
-"""Errors as `application/problem+json` (RFC 9457) for the API surface.
+"""Errors as ODK Central's problem bodies on every `/v1/` path.
 
-Keeps Central's `message` and `code` keys beside the RFC ones, because pyODK
-reads `message` (openrosa.md §9).
+Central answers `{"message": …, "code": 404.1, "details": {…}}` (its
+`lib/util/problem.js`, serialized by `lib/http/endpoint.js`) as
+`application/json`; its frontend, pyODK (which raises with `message`), ruODK
+and scripts branch on the numeric `code`. Ayni keeps that shape and adds its
+own beside it, never instead:
+
+- `message`: the English text, as Central would say it;
+- `code`: Central's numeric problem code (`AppError.problem`);
+- `details`: Central's machine-readable details, when the problem has them;
+- `error`: Ayni's stable name for the problem (`AppError.code`);
+- `detail`: the bilingual message for a person, Spanish first (or the
+  language asked for with `Accept-Language`);
+- `errors`, `warnings`: pyxform's messages for XLSForm problems.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Response, json
 
 from app.errors import AppError
 
 
-def problem_response(error: AppError, lang: str | None = None) -> Response:
-    detail = error.detail(lang)
-    body = {
-        "type": f"https://ayni.local/problems/{error.code}",
-        "title": error.en if lang == "en" else error.es,
-        "status": error.status,
-        "detail": detail,
-        "code": error.code,
-        "message": detail,
+def problem_body(error: AppError, lang: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": error.en,
+        "code": error.problem,
+        "error": error.code,
+        "detail": error.detail(lang),
     }
-    if "errors" in error.extra:
-        body["errors"] = error.extra["errors"]
+    if error.details is not None:
+        body["details"] = error.details
+    for key in ("errors", "warnings"):
+        if key in error.extra:
+            body[key] = error.extra[key]
+    return body
+
+
+def problem_response(error: AppError, lang: str | None = None) -> Response:
     return Response(
-        json.dumps(body), status=error.status, mimetype="application/problem+json"
+        json.dumps(problem_body(error, lang)),
+        status=error.status,
+        mimetype="application/json",
     )
+
+
+# The problem body in the OpenAPI document (`app.api.openapi`).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["message", "code"],
+    "properties": {
+        "message": {"type": "string", "description": "English, as Central says it"},
+        "code": {"type": "number", "example": 404.1},
+        "details": {"type": "object"},
+        "error": {"type": "string", "description": "Ayni's stable name"},
+        "detail": {"type": "string", "description": "Spanish first, then English"},
+        "errors": {"type": "array", "items": {"type": "string"}},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}

@@ -18,7 +18,7 @@ class UserNotFoundError(NotFoundError):
 
 
 class WeakPasswordError(InvalidInputError):
-    code = "weak_password"
+    code, problem = "weak_password", 400.44  # Central: passwordTooWeak
     default_es = "La contraseña debe tener al menos 10 caracteres ASCII imprimibles."
     default_en = "The password must have at least 10 printable ASCII characters."
 

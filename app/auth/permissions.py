@@ -131,8 +131,13 @@ class Role:
 
     `name` is what `role_assignments.role` stores; `system` is ODK Central's
     system name for the nearest Central role (served by `/v1/roles`), or Ayni's
-    own for roles Central does not have. `scope`: "site" (no project), "project",
-    "ayllu" (project and ayllu) or "app" (app users; project, maybe a form).
+    own for roles Central does not have; `central_id` is the numeric id Central
+    gives that role on every server (its seed migrations: `admin` 1, `app-user`
+    2, `manager` 5, `viewer` 6, `formfill` 8), which clients put in assignment
+    URLs (pyODK assigns forms to app users with `assignments/2/{id}`); Ayni's
+    own roles take ids from 101 up, clear of Central's. `scope`: "site" (no
+    project), "project", "ayllu" (project and ayllu) or "app" (app users;
+    project, maybe a form).
     """
 
     name: str
@@ -140,6 +145,7 @@ class Role:
     title: str
     scope: str
     verbs: frozenset[str]
+    central_id: int
 
 
 ADMIN = "site_admin"
@@ -158,15 +164,24 @@ ROLES: dict[str, Role] = {
             "Administrator",
             "site",
             (_SITE | _MANAGE) - {"knowledge.guard"},
+            1,
         ),
-        Role(MANAGER, "manager", "Project Manager", "project", _MANAGE),
-        Role(ANALYST, "viewer", "Project Viewer", "project", _READ | {"export.create"}),
+        Role(MANAGER, "manager", "Project Manager", "project", _MANAGE, 5),
+        Role(
+            ANALYST,
+            "viewer",
+            "Project Viewer",
+            "project",
+            _READ | {"export.create"},
+            6,
+        ),
         Role(
             DATA_COLLECTOR,
             "formfill",
             "Data Collector",
             "project",
             frozenset({"project.read", "form.list", "form.read", "submission.create"}),
+            8,
         ),
         Role(
             GUARDIAN,
@@ -174,6 +189,7 @@ ROLES: dict[str, Role] = {
             "Knowledge Guardian",
             "ayllu",
             _READ | {"export.create", "consent.record", "knowledge.guard"},
+            101,
         ),
         Role(
             APP_USER,
@@ -181,6 +197,7 @@ ROLES: dict[str, Role] = {
             "App User",
             "app",
             frozenset({"form.list", "form.read", "submission.create"}),
+            2,
         ),
     )
 }
@@ -188,6 +205,18 @@ ROLES: dict[str, Role] = {
 USER_ROLES = (ADMIN, MANAGER, ANALYST, DATA_COLLECTOR, GUARDIAN)
 for _role in ROLES.values():
     assert _role.verbs <= VERBS.keys(), _role.name  # noqa: S101 - table sanity
+assert len({r.central_id for r in ROLES.values()}) == len(ROLES)  # noqa: S101
+
+
+def role_for_reference(reference: str | int) -> Role | None:
+    """The role a client names in a URL: Central's numeric id (`2`) or its
+    system name (`app-user`), as Central's assignment routes accept both."""
+    text = str(reference)
+    for role in ROLES.values():
+        if text in (str(role.central_id), role.system):
+            return role
+    return None
+
 
 # --- Targets -----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from app.errors import ConflictError, InvalidInputError, NotFoundError
 class XlsFormInvalidError(InvalidInputError):
     """pyxform refused the workbook; `errors` name sheet and row when it can."""
 
-    code = "xlsform_invalid"
+    code, problem = "xlsform_invalid", 400.15  # Central: xlsformNotValid
     default_es = "El XLSForm no es válido."
     default_en = "The XLSForm is not valid."
 
@@ -29,12 +29,12 @@ class XlsFormInvalidError(InvalidInputError):
     ):
         self.errors: list[str] = list(errors)
         self.warnings: list[str] = list(warnings)
-        # In `extra` too, so the API's problem+json carries them (api/problems.py).
+        # In `extra` too, so the API's problem body carries them (api/problems.py).
         super().__init__(es, en, errors=self.errors, warnings=self.warnings, **extra)
 
 
 class XFormInvalidError(InvalidInputError):
-    code = "xform_invalid"
+    code, problem = "xform_invalid", 400.1  # Central: unparseable
     default_es = "El XForm no es válido."
     default_en = "The XForm is not valid."
 
@@ -55,19 +55,19 @@ class FormNotFoundError(NotFoundError):
 
 
 class FormVersionNotFoundError(NotFoundError):
-    code = "form_version_not_found"
+    code, problem = "form_version_not_found", 404.6  # Central: formVersionNotFound
     default_es = "La versión del formulario indicada en este envío no existe."
     default_en = "The form version specified in this submission does not exist."
 
 
 class FormClosedError(ConflictError):
-    code = "form_closed"
+    code, problem = "form_closed", 409.2  # Central: notAcceptingSubmissions
     default_es = "Este formulario no acepta envíos en este momento."
     default_en = "This form is not currently accepting submissions."
 
 
 class FormVersionConflictError(ConflictError):
-    code = "form_version_conflict"
+    code, problem = "form_version_conflict", 409.6  # versionUniquenessViolation
     default_es = (
         "El formulario cambió pero su versión sigue igual: cambie la versión "
         "en la hoja settings y vuelva a cargarlo."

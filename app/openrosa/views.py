@@ -40,7 +40,7 @@ XML_PART = "xml_submission_file"
 
 
 class MissingXmlPartError(InvalidInputError):
-    code = "xml_submission_file_missing"
+    code, problem = "xml_submission_file_missing", 400.7  # missingMultipartField
     default_es = "Falta el campo multipart xml_submission_file en el envío."
     default_en = "Required multipart POST field xml_submission_file missing."
 

@@ -18,13 +18,13 @@ from app.errors import (
 class InstanceInvalidError(InvalidInputError):
     """Malformed XML, a DOCTYPE or entities, not UTF-8, or no form id on the root."""
 
-    code = "instance_invalid"
+    code, problem = "instance_invalid", 400.1  # Central: unparseable
     default_es = "El XML del envío no es válido."
     default_en = "The submission XML is not valid."
 
 
 class SubmissionConflictError(ConflictError):
-    code = "submission_conflict"
+    code, problem = "submission_conflict", 409.1  # Central: xmlConflict
     default_es = (
         "Ya existe un envío con este ID, pero con otro XML. Para adjuntar más "
         "archivos, reenvíe un xml_submission_file idéntico."
@@ -37,13 +37,13 @@ class SubmissionConflictError(ConflictError):
 
 
 class SubmissionDeletedError(ConflictError):
-    code = "submission_deleted"
+    code, problem = "submission_deleted", 409.18  # Central: duplicateSubmission
     default_es = "Este envío fue eliminado. No puede reenviarlo."
     default_en = "This submission has been deleted. You may not resubmit it."
 
 
 class DeprecatedIdNotFoundError(NotFoundError):
-    code = "deprecated_id_not_found"
+    code, problem = "deprecated_id_not_found", 404.5  # Central: deprecatedIdNotFound
     default_es = "El envío que se editó (deprecatedID) no existe en este formulario."
     default_en = (
         "The submission being edited (deprecatedID) does not exist for this form."
@@ -51,7 +51,7 @@ class DeprecatedIdNotFoundError(NotFoundError):
 
 
 class InstanceIdMissingError(InvalidInputError):
-    code = "instance_id_missing"
+    code, problem = "instance_id_missing", 400.2  # Central: missingParameter
     default_es = "El envío no tiene instanceID (meta/instanceID)."
     default_en = "The submission has no instanceID (meta/instanceID)."
 

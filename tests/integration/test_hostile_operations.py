@@ -352,8 +352,8 @@ def test_api_export_with_an_impossible_date_is_a_400_and_records_no_export(
     )
 
     assert response.status_code == 400
-    assert response.mimetype == "application/problem+json"
-    assert response.get_json()["code"] == "invalid_date"
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"] == "invalid_date"
     assert_date_message(response.get_json()["detail"], name)
     assert rows(runtime, AuditLog) == before
     ok = client.get("/v1/projects/1/forms/encuesta/submissions.csv", headers=headers)

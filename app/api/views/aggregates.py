@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from app.aggregates import service as aggregates_service
+from app.api.openapi import operation
 from app.api.views.exports import query_date
 from app.auth import permissions
 from app.errors import NotFoundError
@@ -18,12 +19,25 @@ bp = Blueprint("api_aggregates", __name__)
 
 
 @bp.get("/v1/projects/<int:project_id>/aggregates")
+@operation(
+    "Names of the planning aggregates",
+    tag="Aggregates",
+    ayni=True,
+    response="application/json",
+)
 def aggregate_list(project_id: int) -> Response:
     resolve_actor()
     return jsonify(sorted(aggregates_service.AGGREGATES))
 
 
 @bp.get("/v1/projects/<int:project_id>/aggregates/<name>")
+@operation(
+    "One planning aggregate as JSON, or CSV with a .csv suffix",
+    tag="Aggregates",
+    ayni=True,
+    response="application/json",
+    query={"since": "ISO date", "until": "ISO date"},
+)
 def aggregate_show(project_id: int, name: str) -> Response:
     as_csv = name.endswith(".csv")
     name = name.removesuffix(".csv")

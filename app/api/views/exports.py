@@ -20,6 +20,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from app.api.openapi import operation
 from app.datebounds import parse_instant
 from app.exports import service as exports_service
 from app.governance.records import RecordFilter
@@ -97,10 +98,32 @@ def stream_export(
     return response
 
 
+_EXPORT_QUERY = {
+    "attachments": "false leaves media/ out of the zip",
+    "groupPaths": "false drops group names from column headers",
+    "splitSelectMultiples": "true adds one column per choice",
+    "labels": "es|en: choice labels instead of names (Ayni)",
+    "headers": "es|en: question labels as headers (Ayni)",
+    "bom": "true starts CSV with a UTF-8 BOM (Ayni)",
+    "since": "ISO date or datetime, submissions received from then",
+    "until": "ISO date or datetime, submissions received until then",
+    "reviewState": "comma list of review states",
+    "ayllu": "only this ayllu (Ayni)",
+    "mesa": "only this working table (Ayni)",
+    "deleted": "true exports deleted submissions",
+}
+
+
 @bp.route(
     "/v1/projects/<int:project_id>/forms/<xml_form_id>/submissions.<any("
     '"csv.zip", csv, xlsx, geojson, jsonl):export_format>',
     methods=["GET", "POST"],
+)
+@operation(
+    "Export submissions: csv.zip and csv as Central; xlsx, geojson, jsonl (Ayni)",
+    tag="Submissions",
+    response="application/octet-stream",
+    query=_EXPORT_QUERY,
 )
 def submissions_export(
     project_id: int, xml_form_id: str, export_format: str

@@ -3,32 +3,29 @@ ODK Central's session API, which pyODK and scripts sign in with."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
-from marshmallow import ValidationError
+from flask import Blueprint, Response, jsonify
 
-from app.api.schemas import SessionCreateSchema, SessionSchema, UserSchema
+from app.api.common import json_body
+from app.api.openapi import operation
+from app.api.schemas.common import SuccessSchema
+from app.api.schemas.sessions import SessionCreateSchema, SessionSchema, UserSchema
 from app.auth import accounts, sessions, throttle
-from app.errors import AuthenticationError, UnprocessableError
+from app.errors import AuthenticationError
 from app.httpauth import bearer_token, check_login_delay, client_key
 from app.runtime import current_runtime, read_session, write_transaction
 
 bp = Blueprint("api_sessions", __name__)
 
 
-def _load(schema: SessionCreateSchema) -> dict:
-    try:
-        return schema.load(request.get_json(silent=True) or {})  # type: ignore[no-any-return]
-    except ValidationError as exc:
-        error = UnprocessableError(
-            "Faltan datos o no son válidos.", "Missing or invalid data."
-        )
-        error.extra["errors"] = exc.messages
-        raise error from exc
-
-
 @bp.post("/v1/sessions")
+@operation(
+    "Sign in: a Bearer session token",
+    tag="Sessions",
+    body=SessionCreateSchema,
+    response=SessionSchema,
+)
 def session_create() -> Response:
-    data = _load(SessionCreateSchema())
+    data = json_body(SessionCreateSchema())
     check_login_delay()
     limit = current_runtime().settings.login_attempts_per_minute
     with write_transaction() as session:
@@ -45,6 +42,7 @@ def session_create() -> Response:
 
 
 @bp.delete("/v1/sessions/<token>")
+@operation("Sign out: end the session", tag="Sessions", response=SuccessSchema)
 def session_delete(token: str) -> Response:
     # Knowing a token is holding it: whoever sends it may end it (signing out).
     with write_transaction() as session:
@@ -53,6 +51,7 @@ def session_delete(token: str) -> Response:
 
 
 @bp.get("/v1/users/current")
+@operation("The signed-in user", tag="Users", response=UserSchema)
 def user_current() -> Response:
     token = bearer_token()
     user = sessions.user_for_token(read_session(), token) if token else None

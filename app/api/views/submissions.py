@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.schemas import SubmissionSchema
+from app.api.openapi import operation
+from app.api.schemas.submissions import SubmissionSchema
 from app.errors import InvalidInputError
 from app.httpauth import resolve_actor
 from app.runtime import current_runtime, write_transaction
@@ -15,6 +16,13 @@ bp = Blueprint("api_submissions", __name__)
 
 
 @bp.post("/v1/projects/<int:project_id>/forms/<xml_form_id>/submissions")
+@operation(
+    "Create a submission from its XML",
+    tag="Submissions",
+    body="application/xml",
+    response=SubmissionSchema,
+    query={"deviceID": "the sending device"},
+)
 def submission_create(project_id: int, xml_form_id: str) -> Response:
     actor = resolve_actor()
     xml = request.get_data(cache=False)

@@ -217,7 +217,7 @@ def test_exports_need_a_signed_in_member(client, runtime, world):
     url = "/v1/projects/1/forms/registro_actor/submissions.csv"
     anonymous = client.get(url)
     assert anonymous.status_code == 401
-    assert anonymous.content_type == "application/problem+json"
+    assert anonymous.content_type == "application/json"
     with runtime.db.transaction() as session:
         token = session.scalars(sa.select(sa.text("token FROM app_users"))).first()
     tablet = client.get(f"{url}?st={token}")

@@ -264,7 +264,7 @@ def test_sessions_api_takes_username_or_email_and_returns_a_bearer_token(
         assert me.get_json()["email"] == "admin@localhost"
     wrong = client.post("/v1/sessions", json={"email": "admin", "password": "x"})
     assert wrong.status_code == 401
-    assert wrong.content_type == "application/problem+json"
+    assert wrong.content_type == "application/json"
 
 
 def test_app_user_tokens_never_reach_the_logs():
