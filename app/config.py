@@ -164,6 +164,9 @@ class Settings:
     admin_email: str = "admin@localhost"
     admin_password: str | None = None
     trusted_proxy: bool = False  # honour X-Forwarded-Proto/-Host from a reverse proxy
+    # Basic auth on plain HTTP for the API and OData (Excel, Power BI and ruODK
+    # only speak Basic); off unless an administrator turns it on for a LAN.
+    basic_over_http: bool = False
     forms_dir: Path = PROJECT_ROOT / "forms"
     load_forms_on_start: bool = True
     login_attempts_per_minute: int = 10
@@ -225,6 +228,7 @@ class Settings:
             admin_email=env.get("AYNI_ADMIN_EMAIL", "admin@localhost"),
             admin_password=env.get("AYNI_ADMIN_PASSWORD") or None,
             trusted_proxy=env_flag(env.get("TRUSTED_PROXY", "0")),
+            basic_over_http=env_flag(env.get("BASIC_OVER_HTTP", "0")),
             forms_dir=Path(env.get("AYNI_FORMS_DIR", str(PROJECT_ROOT / "forms"))),
             load_forms_on_start=env_flag(env.get("AYNI_LOAD_FORMS", "1")),
         )

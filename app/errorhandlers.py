@@ -55,7 +55,13 @@ def render_error(error: AppError) -> Response:
 
         return openrosa_error(error, lang)
     if path.startswith("/v1/") or path == "/healthz":
-        return problem_response(error, lang)
+        response = problem_response(error, lang)
+        if error.status == 401:
+            from app.httpauth import api_challenge_headers
+
+            for name, value in api_challenge_headers():
+                response.headers.add(name, value)
+        return response
     return error_page(error.status, error.detail(lang), lang)
 
 

@@ -8,7 +8,13 @@ console edges.
   plain HTTP. Each verified `(nonce, nc)` is recorded, so a header captured on
   the Wi-Fi cannot be sent again; Collect's pre-emptive reuse of a nonce with a
   growing `nc` keeps working. Basic is offered and accepted only over HTTPS,
-  because Collect never answers a Basic challenge on an `http://` URL.
+  because Collect never answers a Basic challenge on an `http://` URL, and a
+  password in clear on the Wi-Fi is anyone's.
+- Excel, Power BI and ruODK read the API and OData with Basic only. On a LAN
+  without TLS an administrator may allow that with `BASIC_OVER_HTTP=1`
+  (openrosa.md §5: "over plain HTTP only if an admin explicitly enables it"):
+  then Basic is accepted, and offered in the API's 401s; Collect's (OpenRosa)
+  401s keep offering Digest alone on plain HTTP.
 - Scripts and pyODK use a Bearer token from `POST /v1/sessions`.
 
 `X-Forwarded-Proto` and `X-Forwarded-For` count only with `TRUSTED_PROXY=1`.
@@ -29,6 +35,7 @@ from app.errors import AppError, AuthenticationError, PermissionDeniedError
 from app.runtime import current_runtime, read_session, write_transaction
 
 _ACTOR = "_ayni_actor"
+_BASIC_CHALLENGE = 'Basic realm="Ayni", charset="UTF-8"'
 
 
 class TooManyAttemptsError(AppError):
@@ -56,6 +63,11 @@ def is_secure_request() -> bool:
     return current_runtime().settings.trusted_proxy and forwarded.lower() == "https"
 
 
+def basic_allowed() -> bool:
+    """Whether this request may authenticate with Basic."""
+    return is_secure_request() or current_runtime().settings.basic_over_http
+
+
 def client_key() -> str:
     """The throttle key of this client: its address, or behind a trusted proxy
     the first `X-Forwarded-For` hop. One key for every surface, so a client
@@ -79,10 +91,16 @@ def challenge_headers(error: AppError) -> list[tuple[str, str]]:
     stale = bool(error.extra.get("stale"))
     headers = []
     if is_secure_request():
-        headers.append(("WWW-Authenticate", 'Basic realm="Ayni", charset="UTF-8"'))
+        headers.append(("WWW-Authenticate", _BASIC_CHALLENGE))
     secret = current_runtime().settings.secret_key
     headers.append(("WWW-Authenticate", digest.challenge(secret, stale=stale)))
     return headers
+
+
+def api_challenge_headers() -> list[tuple[str, str]]:
+    """WWW-Authenticate of an API 401: Basic where it may be used, so Excel
+    and Power BI ask for a password; pyODK and scripts use Bearer."""
+    return [("WWW-Authenticate", _BASIC_CHALLENGE)] if basic_allowed() else []
 
 
 def check_login_delay() -> None:
@@ -188,7 +206,7 @@ def _resolve(token: str | None) -> Actor:
     check_login_delay()
     if scheme == "digest":
         return _digest_actor(header)
-    if is_secure_request():
+    if basic_allowed():
         return _basic_actor(header)
     # Basic over plain HTTP would send the password in clear: refuse it and
     # offer Digest, which Collect answers.
