@@ -33,6 +33,7 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls is an OLE2 compound fi
 # The filename stem becomes the form id when the settings sheet has no form_id
 # (as Central does with the uploaded file's name); keep it a plain identifier.
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+_UNSAFE_FALLBACK_CHARS = re.compile(r"[^\w.-]+")
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:
@@ -72,11 +73,14 @@ class CompiledForm:
     warnings: tuple[str, ...]
 
 
-def compile_xlsform(data: bytes, *, filename: str = "form.xlsx") -> CompiledForm:
+def compile_xlsform(
+    data: bytes, *, filename: str = "form.xlsx", form_id_fallback: str | None = None
+) -> CompiledForm:
     """Compile an XLSForm workbook (.xlsx, .xls) or markdown table (.md).
 
-    The type comes from the filename's suffix; the filename's stem is the form
-    id when the settings sheet names none.
+    The type comes from the filename's suffix; the form id, when the settings
+    sheet names none, is `form_id_fallback` (what an API client names in
+    Central's `X-XlsForm-FormId-Fallback`), else the filename's stem.
 
     Raises: XlsFormInvalidError (not a workbook, or pyxform refused it).
     """
@@ -93,8 +97,13 @@ def compile_xlsform(data: bytes, *, filename: str = "form.xlsx") -> CompiledForm
             ) from exc
     if suffix == ".xlsx":
         _refuse_doctype(data, name)
-    stem = _UNSAFE_ID_CHARS.sub("_", PurePath(name).stem).strip("._-")
-    return _compile(data, suffix=suffix, fallback_id=stem or None, name=name)
+    if form_id_fallback is not None:
+        # Any language's letters may name a form; what could not be a file
+        # name (pyxform reads the fallback from one) or an XML attribute goes.
+        stem = _UNSAFE_FALLBACK_CHARS.sub("_", form_id_fallback).strip("._- ")
+    else:
+        stem = _UNSAFE_ID_CHARS.sub("_", PurePath(name).stem).strip("._-")
+    return _compile(data, suffix=suffix, fallback_id=stem[:200] or None, name=name)
 
 
 def compile_markdown(md: str) -> CompiledForm:

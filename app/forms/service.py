@@ -26,10 +26,10 @@ from app import audit
 from app.blobs import BlobStore, save_blob
 from app.db.models import Blob, Form, FormAttachment, FormVersion
 from app.db.types import utcnow
-from app.errors import InvalidInputError
 from app.forms.compiler import CompiledForm, compile_xlsform
 from app.forms.errors import (
     FormNotFoundError,
+    FormStateInvalidError,
     FormVersionConflictError,
     FormVersionNotFoundError,
     MediaNameInvalidError,
@@ -61,6 +61,21 @@ def _sha256(data: bytes) -> str:
 
 def _md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _sha1(data: bytes) -> str:
+    # Central's `sha` of a form version; an identity, not a security check.
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_CONTENT_TYPE = "application/vnd.ms-excel"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def workbook_content_type(data: bytes) -> str:
+    """The media type of a workbook's bytes: .xls (OLE2) or .xlsx (zip)."""
+    return XLS_CONTENT_TYPE if data.startswith(_OLE2_MAGIC) else XLSX_CONTENT_TYPE
 
 
 def find_form(session: Session, project_id: int, xml_form_id: str) -> Form | None:
@@ -147,14 +162,16 @@ def schema_of(version: FormVersion) -> FormSchema:
 
 
 def version_schemas(session: Session, form_id: int) -> list[FormSchema]:
-    """The schema of every version the form ever had, oldest first.
+    """The schema of every version the form ever published, oldest first.
 
-    Reads only ids and hashes, and a version's stored schema only when this
-    process has not parsed it yet: ingest asks this on every submission.
+    Drafts are left out: nothing is ever recorded against a draft, and one
+    discarded is gone. Reads only ids and hashes, and a version's stored
+    schema only when this process has not parsed it yet: ingest asks this on
+    every submission.
     """
     rows = session.execute(
         sa.select(FormVersion.id, FormVersion.sha256)
-        .where(FormVersion.form_id == form_id)
+        .where(FormVersion.form_id == form_id, FormVersion.published_at.is_not(None))
         .order_by(FormVersion.id)
     ).all()
     found = []
@@ -207,7 +224,11 @@ def _blob_sha(session: Session, blob_id: int | None) -> str | None:
 def _media_unchanged(
     session: Session, version_id: int, media: Mapping[str, bytes]
 ) -> bool:
-    existing = _attachments(session, version_id)
+    existing = {
+        name: row
+        for name, row in _attachments(session, version_id).items()
+        if row.blob_id is not None
+    }
     if set(existing) != set(media):
         return False
     return all(
@@ -340,7 +361,9 @@ def publish_form(
             return PublishResult(form, current, "media_updated", compiled.warnings)
         taken = session.scalar(
             sa.select(FormVersion.id).where(
-                FormVersion.form_id == form.id, FormVersion.version == schema.version
+                FormVersion.form_id == form.id,
+                FormVersion.version == schema.version,
+                FormVersion.published_at.is_not(None),
             )
         )
         if taken is not None:
@@ -354,7 +377,12 @@ def publish_form(
             )
     status: PublishStatus = "new_version"
     if form is None:
-        form = Form(project_id=project_id, xml_form_id=schema.xml_form_id, title="")
+        form = Form(
+            project_id=project_id,
+            xml_form_id=schema.xml_form_id,
+            title="",
+            created_by_id=actor_user_id,
+        )
         session.add(form)
         status = "created"
     form.title = schema.title or schema.xml_form_id
@@ -362,10 +390,7 @@ def publish_form(
     xlsform_blob_id = None
     if xlsform is not None:
         xlsform_blob_id = save_blob(
-            session,
-            store,
-            io.BytesIO(xlsform),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            session, store, io.BytesIO(xlsform), workbook_content_type(xlsform)
         ).id
     version = FormVersion(
         form_id=form.id,
@@ -373,17 +398,21 @@ def publish_form(
         title=form.title,
         xml=compiled.xml,
         md5=_md5(compiled.xml),
+        sha1=_sha1(compiled.xml),
         sha256=sha,
         xlsform_blob_id=xlsform_blob_id,
         field_schema=schema.to_json(),
         published_at=utcnow(),
+        published_by_id=actor_user_id,
         created_by_id=actor_user_id,
     )
     session.add(version)
     session.flush()
     _store_media(session, store, version, media)
     form.current_version_id = version.id
-    form.updated_at = utcnow()
+    if status != "created":
+        # Central dates a form's changes, not its creation (updatedAt null).
+        form.updated_at = utcnow()
     session.flush()
     _audit(session, f"form.{status}", form, actor_user_id, version=schema.version)
     return PublishResult(form, version, status, compiled.warnings)
@@ -402,6 +431,21 @@ def _audit(
     )
 
 
+def check_state(state: object) -> str:
+    """Raises: FormStateInvalidError (Central's 400.8) for an unknown state."""
+    if not isinstance(state, str) or state not in FORM_STATES:
+        raise FormStateInvalidError(
+            f"Estado de formulario desconocido: «{state}».",
+            f"Unexpected state value {state}; not a recognized state name",
+            details={
+                "field": "state",
+                "value": state,
+                "reason": "not a recognized state name",
+            },
+        )
+    return state
+
+
 def set_form_state(
     session: Session,
     project_id: int,
@@ -412,12 +456,9 @@ def set_form_state(
 ) -> Form:
     """Open, closing (unlisted, still accepts) or closed (neither).
 
-    Raises: FormNotFoundError, InvalidInputError.
+    Raises: FormNotFoundError, FormStateInvalidError.
     """
-    if state not in FORM_STATES:
-        raise InvalidInputError(
-            f"Estado de formulario desconocido: «{state}».", f"Unknown state '{state}'."
-        )
+    check_state(state)
     form = get_form(session, project_id, xml_form_id)
     form.state = state
     form.updated_at = utcnow()

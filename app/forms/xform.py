@@ -18,6 +18,7 @@ Where things come from (ODK XForms spec):
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from typing import Any
 
 from lxml import etree
 
-from app.forms.errors import XFormInvalidError
+from app.forms.errors import XFormIncompleteError, XFormUnparseableError
 from app.xmlutil import child_elements, local_name, parse_xml
 
 H_NS = "http://www.w3.org/1999/xhtml"
@@ -165,30 +166,49 @@ def language_code(lang_label: str) -> str:
     return match.group(1).strip() if match else label
 
 
+def parse_xform_xml(xml: bytes) -> etree._Element:
+    """The XForm's root element, parsed by the hardened parser.
+
+    Raises: XFormUnparseableError (not XML, a DOCTYPE, not UTF-8), with
+    Central's details `{format: "xml", rawLength}`.
+    """
+
+    def unparseable(es: str, en: str) -> XFormUnparseableError:
+        return XFormUnparseableError(
+            es, en, details={"format": "xml", "rawLength": len(xml)}
+        )
+
+    return parse_xml(xml, unparseable)
+
+
 def parse_xform(xml: bytes) -> FormSchema:
     """Read an XForm's identity and field schema.
 
-    Raises: XFormInvalidError (not XML, no title, no primary instance or no @id).
+    Raises: XFormUnparseableError (not XML), XFormIncompleteError (no title,
+    no primary instance or no @id).
     """
-    html = parse_xml(xml, XFormInvalidError)
+    html = parse_xform_xml(xml)
     head = html.find(f"{{{H_NS}}}head")
     if head is None:
         head = etree.Element(f"{{{H_NS}}}head")
-    title = _text(head.find(f"{{{H_NS}}}title"))
-    if not title:
-        raise XFormInvalidError(
-            "El XForm no tiene título (h:head/h:title).",
-            "The XForm has no title (h:head/h:title).",
-        )
     model = head.find(f"{{{XF_NS}}}model")
     if model is None:
         model = etree.Element(f"{{{XF_NS}}}model")
     root = _primary_root(model)
     xml_form_id = (root.get("id") or "").strip() if root is not None else ""
+    # The form id first: XML that is no form at all answers as Central does.
     if root is None or not xml_form_id:
-        raise XFormInvalidError(
+        raise XFormIncompleteError(
             "La instancia principal del XForm no tiene atributo id.",
             "The XForm's primary instance has no id attribute.",
+            details={"field": "formId"},
+        )
+    title = _text(head.find(f"{{{H_NS}}}title"))
+    if not title:
+        raise XFormIncompleteError(
+            "El XForm no tiene título (h:head/h:title).",
+            "The XForm has no title (h:head/h:title).",
+            details={"field": "title"},
         )
     reader = _XFormReader(html, model, local_name(root))
     return FormSchema(
@@ -507,8 +527,297 @@ def _find_child(element: etree._Element, name: str) -> etree._Element | None:
 def has_public_key(xml: bytes) -> bool:
     """Whether the XForm's `<submission>` carries `base64RsaPublicKey`: an
     encrypted form (openrosa.md §7)."""
-    html = parse_xml(xml, XFormInvalidError)
+    html = parse_xform_xml(xml)
     return any(
         (element.get("base64RsaPublicKey") or "").strip()
         for element in html.iter(f"{{{XF_NS}}}submission")
     )
+
+
+# --- Central's views of an XForm: its fields, its media, its version -----------
+
+
+def _strip_prefix(name: str) -> str:
+    return name.split(":")[-1]
+
+
+def _stripped_path(path: str) -> str:
+    return "/".join(_strip_prefix(step) for step in path.strip().split("/"))
+
+
+def central_fields(xml: bytes) -> list[dict[str, Any]]:
+    """The XForm's fields as Central's `/fields` lists them, depth first:
+    `{path, name, type, binary, selectMultiple}`.
+
+    Central's reading (its `getFormFields`), which differs from the stored
+    schema: `type` is the bind's as written (`string` for selects, `int`,
+    `binary`…), `structure` for a group without a typed bind, `repeat`,
+    `unknown` for a leaf without one; `binary` is true for binary fields and
+    `meta/audit`, `selectMultiple` for the targets of `<select>`; both are
+    null otherwise.
+
+    Raises: XFormUnparseableError, XFormIncompleteError.
+    """
+    html = parse_xform_xml(xml)
+    model = html.find(f"{{{H_NS}}}head/{{{XF_NS}}}model")
+    root = _primary_root(model) if model is not None else None
+    if model is None or root is None:
+        raise XFormIncompleteError(
+            "La instancia principal del XForm no tiene atributo id.",
+            "The XForm's primary instance has no id attribute.",
+            details={"field": "formId"},
+        )
+    envelope = local_name(root)
+
+    def absolute(ref: str) -> str:
+        ref = _stripped_path(ref)
+        return ref if ref.startswith("/") else f"/{envelope}/{ref}"
+
+    bindings: dict[str, str] = {}
+    for bind in model.findall(f"{{{XF_NS}}}bind"):
+        if bind.get("type") is not None and bind.get("nodeset"):
+            bindings.setdefault(absolute(bind.get("nodeset", "")), bind.get("type", ""))
+    body = html.find(f"{{{H_NS}}}body")
+    repeats: set[str] = set()
+    selects: set[str] = set()
+    if body is not None:
+        for element in body.iter(f"{{{XF_NS}}}repeat"):
+            if element.get("nodeset"):
+                repeats.add(absolute(element.get("nodeset", "")))
+        for element in body.iter(f"{{{XF_NS}}}select"):
+            ref = element.get("nodeset") or element.get("ref")
+            if ref:
+                selects.add(absolute(ref))
+
+    fields: list[dict[str, Any]] = []
+
+    def walk_node(element: etree._Element, base: str) -> None:
+        seen_repeats: set[str] = set()
+        for child in child_elements(element):
+            name = local_name(child)
+            path = f"{base}/{name}"
+            binding_path = f"/{envelope}{path}"
+            has_children = bool(child_elements(child))
+            if binding_path in repeats:
+                if binding_path in seen_repeats:
+                    continue  # pyxform's jr:template and its default copy
+                seen_repeats.add(binding_path)
+                type_ = "repeat"
+            elif binding_path in bindings:
+                type_ = bindings[binding_path] or "unknown"
+            elif has_children or (name == "entity" and "/meta/entity" in path):
+                type_ = "structure"
+            else:
+                type_ = "unknown"
+            fields.append(
+                {
+                    "path": path,
+                    "name": name,
+                    "type": type_,
+                    "binary": True
+                    if type_ == "binary" or path == "/meta/audit"
+                    else None,
+                    "selectMultiple": True if binding_path in selects else None,
+                }
+            )
+            if type_ in ("repeat", "structure") and has_children:
+                walk_node(child, path)
+
+    walk_node(root, "")
+    return fields
+
+
+_ODATA_FIRST = re.compile(r"^([^a-z_])", re.IGNORECASE)
+_ODATA_REST = re.compile(r"([^a-z0-9_]+)", re.IGNORECASE)
+
+
+def odata_identifier(name: str) -> str:
+    """A name as OData can carry it (Central's `sanitizeOdataIdentifier`)."""
+    return _ODATA_REST.sub("_", _ODATA_FIRST.sub(r"_\1", name))
+
+
+def odata_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`central_fields` with names and paths as the OData feed writes them."""
+    return [
+        {
+            **field,
+            "name": odata_identifier(field["name"]),
+            "path": "/".join(
+                odata_identifier(step) for step in field["path"].split("/")
+            ),
+        }
+        for field in fields
+    ]
+
+
+@dataclass(frozen=True)
+class ExpectedAttachment:
+    """A file the XForm names: Collect fetches it through the manifest."""
+
+    name: str
+    type: str  # image | audio | video | file
+
+
+_JR_PATH = re.compile(r"^jr://(?:images|audio|video|file|file-csv)/([^/]+)$")
+_MEDIA_FORMS = {
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+    "big-image": "image",
+}
+_SEARCH = re.compile(r"""^\s*(?:\w*\s+)?search\s*\(\s*("|')(.+)\)\s*$""")
+
+
+def _jr_name(value: str | None) -> str | None:
+    match = _JR_PATH.match((value or "").strip())
+    return match.group(1) if match else None
+
+
+def _search_csv(appearance: str) -> str | None:
+    """The CSV a `search('name', …)` appearance reads, as Central finds it."""
+    match = _SEARCH.match(appearance)
+    if match is None:
+        return None
+    quote, args = match.group(1), match.group(2)
+    try:
+        row = next(csv.reader([quote + args], quotechar=quote, skipinitialspace=True))
+    except (csv.Error, StopIteration):
+        return None
+    if not row:
+        return None
+    basename = row[0]
+    # Collect fails on a name with surrounding spaces; Central ignores it.
+    if not basename or basename != basename.strip():
+        return None
+    return basename if basename.endswith(".csv") else f"{basename}.csv"
+
+
+def expected_attachments(xml: bytes) -> list[ExpectedAttachment]:
+    """The media files the XForm names, in Central's order and with its types
+    (its `expectedFormAttachments`): external instances (`jr://file…`),
+    itext media (image, big-image, audio, video), `jr://images/` default
+    values, `itemsets.csv` for `<input query>`, and `search()` CSVs. A name
+    and type pair appears once.
+
+    Raises: XFormUnparseableError.
+    """
+    html = parse_xform_xml(xml)
+    model = html.find(f"{{{H_NS}}}head/{{{XF_NS}}}model")
+    body = html.find(f"{{{H_NS}}}body")
+    found: list[ExpectedAttachment] = []
+    if model is not None:
+        for instance in model.findall(f"{{{XF_NS}}}instance"):
+            name = _jr_name(instance.get("src"))
+            if name:
+                found.append(ExpectedAttachment(name, "file"))
+        for value in model.iterfind(
+            f"{{{XF_NS}}}itext/{{{XF_NS}}}translation/{{{XF_NS}}}text/{{{XF_NS}}}value"
+        ):
+            kind = _MEDIA_FORMS.get(value.get("form") or "")
+            name = _jr_name(value.text)
+            if kind and name:
+                found.append(ExpectedAttachment(name, kind))
+        primary = model.find(f"{{{XF_NS}}}instance")
+        if primary is not None:
+            for element in primary.iter():
+                text = (element.text or "") if isinstance(element.tag, str) else ""
+                if text.startswith("jr://images/") and len(text) > len("jr://images/"):
+                    name = _jr_name(text)
+                    if name:
+                        found.append(ExpectedAttachment(name, "image"))
+    if body is not None:
+        if any(el.get("query") is not None for el in body.iter(f"{{{XF_NS}}}input")):
+            found.append(ExpectedAttachment("itemsets.csv", "file"))
+        for tag in ("select", "select1"):
+            for element in body.iter(f"{{{XF_NS}}}{tag}"):
+                appearance = element.get("appearance") or ""
+                name = _search_csv(appearance) if "search" in appearance else None
+                if name:
+                    found.append(ExpectedAttachment(name, "file"))
+    seen: dict[str, str] = {}
+    result = []
+    for attachment in found:
+        if seen.get(attachment.name) != attachment.type:
+            result.append(attachment)
+        seen[attachment.name] = attachment.type
+    return result
+
+
+def _xml_attribute(value: str) -> str:
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+
+
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TAG_NAME = r"(?:[A-Za-z_][\w.\-]*:)?"
+_VERSION_ATTR = re.compile(r"""(\s)version\s*=\s*("[^"]*"|'[^']*')""")
+
+
+def set_version(xml: bytes, version: str) -> bytes:
+    """The XForm with its primary instance's `version` set to `version`.
+
+    As Central's `setVersion`, only the attribute's text changes: the rest of
+    the XForm keeps its bytes (its other hashes, its formatting). Found by
+    scanning the markup for the model's first instance's first element; the
+    result is read back to prove it, and rebuilt by the XML library when the
+    scan cannot find it (comments or CDATA in odd places).
+
+    Raises: XFormUnparseableError, XFormIncompleteError.
+    """
+    text = xml.decode("utf-8")
+    spliced = _splice_version(text, version)
+    if spliced is not None:
+        result = spliced.encode("utf-8")
+        try:
+            if parse_xform(result).version == version.strip():
+                return result
+        except (XFormUnparseableError, XFormIncompleteError):
+            pass
+    html = parse_xform_xml(xml)
+    model = html.find(f"{{{H_NS}}}head/{{{XF_NS}}}model")
+    root = _primary_root(model) if model is not None else None
+    if root is None:
+        raise XFormIncompleteError(
+            "La instancia principal del XForm no tiene atributo id.",
+            "The XForm's primary instance has no id attribute.",
+            details={"field": "formId"},
+        )
+    root.set("version", version)
+    return etree.tostring(html.getroottree(), encoding="utf-8", xml_declaration=True)
+
+
+def _splice_version(text: str, version: str) -> str | None:
+    masked = _COMMENT.sub(lambda m: " " * len(m.group(0)), text)
+    model = re.search(rf"<{_TAG_NAME}model[\s>/]", masked)
+    if model is None:
+        return None
+    instance = re.compile(rf"<{_TAG_NAME}instance[\s>/]").search(masked, model.end())
+    if instance is None:
+        return None
+    instance_end = masked.find(">", instance.start())
+    if instance_end < 0 or masked[instance_end - 1] == "/":
+        return None
+    start = re.compile(rf"<{_TAG_NAME}[A-Za-z_][\w.\-]*").search(masked, instance_end)
+    if start is None:
+        return None
+    end = masked.find(">", start.start())
+    if end < 0:
+        return None
+    tag = text[start.start() : end]
+    value = f'"{_xml_attribute(version)}"'
+    found = _VERSION_ATTR.search(tag)
+    if found is not None:
+        tag = (
+            tag[: found.start()]
+            + f"{found.group(1)}version={value}"
+            + tag[found.end() :]
+        )
+    else:
+        close = len(tag) - 1 if tag.endswith("/") else len(tag)
+        tag = f"{tag[:close].rstrip()} version={value}{tag[close:]}"
+    return text[: start.start()] + tag + text[end:]

@@ -144,6 +144,13 @@ def _readable_version(project_id: int, actor: Actor, xml_form_id: str) -> FormVe
     """
     session = read_session()
     form = forms_service.get_form(session, project_id, xml_form_id)
+    if not actor.is_app_user and permissions.can(
+        actor, "form.read", permissions.Form(form.project_id, form.id)
+    ):
+        # These URLs are also Central's REST reads of a form (`canReadForm`):
+        # a person who may read the form gets its published XForm and media,
+        # closed or not, fill it or not (pyODK's `get_xml` for an analyst).
+        return forms_service.current_version(session, form)
     if form.state == "closed" or not _may_fill(actor, form):
         raise FormNotFoundError()
     return forms_service.current_version(session, form)

@@ -51,6 +51,7 @@ def _form_version(session) -> tuple[Form, FormVersion]:
         title="F",
         xml=b"<x/>",
         md5="0" * 32,
+        sha1="0" * 40,
         sha256="0" * 64,
         field_schema={},
     )

@@ -188,7 +188,7 @@ def _xform(title: str = "T", root: str = '<data id="f"><a/></data>') -> bytes:
         pytest.param(_xform(title=""), "title", id="empty-title"),
         pytest.param(_xform(title="  "), "title", id="blank-title"),
         pytest.param(
-            b'<h:html xmlns:h="http://www.w3.org/1999/xhtml"><h:head/></h:html>',
+            _xform().replace(b"<h:title>T</h:title>", b""),
             "title",
             id="no-title",
         ),
