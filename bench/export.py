@@ -1,6 +1,7 @@
 """Export benchmark: 10 000 and 100 000 `reunion_cdp` submissions with repeats,
-exported as CSV zip and XLSX; prints wall time and the exporting process's
-peak RSS for each.
+exported as CSV zip and XLSX, and read through the OData feed; prints wall
+time, time to the first byte, bytes out, the reading process's peak RSS and
+CPU time, and records per second for each.
 
 Submissions are built once by the test instance builder (three attendees, three
 agreements, three commitments, photos named) and bulk-inserted with fresh
@@ -8,13 +9,21 @@ instanceIDs, so generation takes seconds; the export itself runs the real
 service (`app.exports.service`) in a child process whose peak RSS is measured
 alone. Backends: SQLite file and PostgreSQL `<TEST_DATABASE_URL>_bench`.
 
+The `odata` leg reads `Submissions` as pyODK and Power BI do: pages of
+`--odata-top` rows (1000 by default), each next page by its
+`@odata.nextLink` (`$skiptoken`), through the whole HTTP stack (a test client
+of the app, signed in as the site admin), until no link is left; its first
+byte is the first page's.
+
     .venv/bin/python bench/export.py --sizes 10000,100000 --backends sqlite,postgres
+    .venv/bin/python bench/export.py --sizes 10000 --formats odata --odata-top 1000
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -24,6 +33,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -31,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.auth import accounts  # noqa: E402
+from app.auth import accounts, sessions  # noqa: E402
 from app.auth.actors import actor_for_user  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db.models import Submission, SubmissionVersion  # noqa: E402
@@ -45,6 +55,12 @@ from tests.integration.forms.instances import build_instance  # noqa: E402
 from tests.support import seed  # noqa: E402
 
 FORM = ROOT / "xlsforms" / "reunion_cdp.xlsx"
+ODATA_TOP = 1000
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def populate(runtime, size: int) -> int:  # type: ignore[no-untyped-def]
@@ -115,6 +131,7 @@ def populate(runtime, size: int) -> int:  # type: ignore[no-untyped-def]
 def export_child(settings: Settings, fmt: str, out: mp.Queue) -> None:
     app = create_app(settings)
     runtime = app.extensions["ayni"]
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     first_byte = None
     size = 0
@@ -134,14 +151,59 @@ def export_child(settings: Settings, fmt: str, out: mp.Queue) -> None:
                 first_byte = time.perf_counter() - started
             size += len(chunk)
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.put((elapsed, first_byte or elapsed, size, peak_kb / 1024))
+    out.put((elapsed, first_byte or elapsed, size, peak_kb / 1024, cpu, None))
 
 
-def measure(settings: Settings, fmt: str) -> tuple[float, float, int, float]:
+def odata_child(settings: Settings, top: int, out: mp.Queue) -> None:
+    """Read every `Submissions` row page by page, following the next links."""
+    app = create_app(settings)
+    runtime = app.extensions["ayni"]
+    with runtime.db.transaction() as session:
+        admin = accounts.get_user(session, "admin")
+        token = sessions.create_session(session, admin).token
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url: str | None = f"/v1/projects/1/forms/reunion_cdp.svc/Submissions?$top={top}"
+    cpu_before = cpu_seconds()
+    started = time.perf_counter()
+    first_byte = None
+    size = records = 0
+    while url is not None:
+        response = client.get(url, headers=headers, buffered=False)
+        if response.status_code != 200:
+            raise SystemExit(f"OData page {url}: {response.status_code}")
+        chunks = []
+        for chunk in response.response:
+            if first_byte is None:
+                first_byte = time.perf_counter() - started
+            chunks.append(chunk if isinstance(chunk, bytes) else chunk.encode())
+        response.close()
+        body = b"".join(chunks)
+        size += len(body)
+        page = json.loads(body)
+        records += len(page["value"])
+        link = page.get("@odata.nextLink")
+        url = None
+        if link:
+            parts = urlsplit(link)
+            url = f"{parts.path}?{parts.query}"
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.put((elapsed, first_byte or elapsed, size, peak_kb / 1024, cpu, records))
+
+
+def measure(
+    settings: Settings, fmt: str, odata_top: int = ODATA_TOP
+) -> tuple[float, float, int, float, float, int | None]:
     ctx = mp.get_context("spawn")  # a fresh process: its peak RSS is the export's
     out: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=export_child, args=(settings, fmt, out))
+    if fmt == "odata":
+        proc = ctx.Process(target=odata_child, args=(settings, odata_top, out))
+    else:
+        proc = ctx.Process(target=export_child, args=(settings, fmt, out))
     proc.start()
     result = out.get()
     proc.join()
@@ -152,11 +214,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--backends", default="sqlite,postgres")
-    parser.add_argument("--formats", default="csv.zip,xlsx")
+    parser.add_argument("--formats", default="csv.zip,xlsx,odata")
+    parser.add_argument("--odata-top", type=int, default=ODATA_TOP)
     args = parser.parse_args()
     print(
         f"{'backend':<9} {'subs':>7} {'format':<8} {'seconds':>8} "
-        f"{'1st byte s':>10} {'MB out':>7} {'peak RSS MB':>12}"
+        f"{'1st byte s':>10} {'MB out':>7} {'peak RSS MB':>12} {'CPU s':>7} "
+        f"{'subs/s':>8}"
     )
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
@@ -167,10 +231,15 @@ def main() -> None:
                 populate(runtime, size)
                 runtime.db.dispose()
                 for fmt in args.formats.split(","):
-                    elapsed, first, out_bytes, peak = measure(settings, fmt)
+                    elapsed, first, out_bytes, peak, cpu, rows = measure(
+                        settings, fmt, args.odata_top
+                    )
+                    if rows is not None and rows != size:
+                        raise SystemExit(f"OData gave {rows} rows of {size}")
                     print(
                         f"{backend:<9} {size:>7} {fmt:<8} {elapsed:>8.1f} "
-                        f"{first:>10.2f} {out_bytes / 2**20:>7.1f} {peak:>12.1f}",
+                        f"{first:>10.2f} {out_bytes / 2**20:>7.1f} {peak:>12.1f} "
+                        f"{cpu:>7.1f} {size / elapsed:>8.0f}",
                         flush=True,
                     )
 

@@ -5,6 +5,8 @@ Pure: no session. `app.governance.visibility` is the only producer (it reads
 the rows and applies the rules); exports, aggregates and the console turn
 records into rows, figures and pages. A record whose content governance hides
 arrives with `content_hidden` set and only the fields that may be counted.
+A reader's `RecordFilter` may carry a condition on the records' metadata
+(`MetaField`, `Compare`, ...), which `app.governance.query` turns into SQL.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class SubmissionRecord:
     access_level: str | None = None
     access_conditions: str | None = None
     instance_name: str | None = None
+    # When the record was deleted, for readers that list deleted records too
+    # (OData's `__system/deletedAt`); None when not deleted or not asked for.
+    deleted_at: datetime | None = None
 
     def present_files(self) -> dict[str, str]:
         """Received attachment name -> sha256 (an export's `media/`)."""
@@ -72,6 +77,105 @@ def first_value(values: Mapping[str, Any], name: str) -> Any:
             if found is not None:
                 return found
     return None
+
+
+# --- Conditions on a record's metadata ----------------------------------------------
+#
+# A reader that lets people filter records by their metadata (OData's `$filter`)
+# says what it wants in these terms; `app.governance.query` turns them into SQL.
+# Only metadata: never an answer, so a condition cannot probe hidden content.
+
+# Metadata a condition may name, with the kind of value it holds. A record
+# never reviewed has `review_state` None here (Central's `reviewState` null).
+META_FIELDS: dict[str, str] = {
+    "instance_id": "text",
+    "submission_date": "instant",
+    "updated_at": "instant",
+    "deleted_at": "instant",
+    "submitter_id": "integer",
+    "review_state": "text",
+    "device_id": "text",
+}
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True)
+class MetaField:
+    """One of `META_FIELDS`."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Value:
+    """A constant: None, a boolean, a number, a text or an aware datetime."""
+
+    value: bool | int | float | str | datetime | None
+
+
+@dataclass(frozen=True)
+class DatePart:
+    """A part (`DATE_PARTS`, in UTC) of an instant field or constant."""
+
+    part: str
+    operand: MetaField | Value
+
+
+Operand = MetaField | Value | DatePart
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`left <op> right`, op one of `COMPARISONS`. `eq`/`ne` with a None
+    constant test for no value; `eq` never yields "unknown" (OData's
+    equality), so `not x eq 'a'` keeps the records where x has no value."""
+
+    op: str
+    left: Operand
+    right: Operand
+
+
+@dataclass(frozen=True)
+class Conjunction:
+    left: Condition
+    right: Condition
+
+
+@dataclass(frozen=True)
+class Disjunction:
+    left: Condition
+    right: Condition
+
+
+@dataclass(frozen=True)
+class Negation:
+    operand: Condition
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A condition already decided (a comparison of two constants)."""
+
+    value: bool
+
+
+Condition = Compare | Conjunction | Disjunction | Negation | Truth
+
+
+def names_field(condition: Condition | Operand, name: str) -> bool:
+    """Whether `condition` mentions the metadata field `name` anywhere."""
+    if isinstance(condition, MetaField):
+        return condition.name == name
+    if isinstance(condition, DatePart):
+        return names_field(condition.operand, name)
+    if isinstance(condition, Compare):
+        return names_field(condition.left, name) or names_field(condition.right, name)
+    if isinstance(condition, Conjunction | Disjunction):
+        return names_field(condition.left, name) or names_field(condition.right, name)
+    if isinstance(condition, Negation):
+        return names_field(condition.operand, name)
+    return False
 
 
 @dataclass(frozen=True)
@@ -93,6 +197,12 @@ class RecordFilter:
     ayllu: str | None = None
     mesa: str | None = None
     newest_first: bool = True
+    # A condition on the records' metadata (OData's `$filter`), applied by the
+    # database; None: every record.
+    condition: Condition | None = None
+    # Metadata fields to order by, each (field, descending), before the record
+    # id; empty: `newest_first` decides (OData's `$orderby`).
+    order: tuple[tuple[str, bool], ...] = ()
 
     @property
     def on_answers(self) -> bool:

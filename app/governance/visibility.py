@@ -241,15 +241,21 @@ def governed_records(
     stmt = query.filtered(
         query.current_records(form.id, with_counts=with_counts), wanted
     )
-    for row in session.execute(stmt.execution_options(yield_per=BATCH)):
-        shown = context.apply(_record(row, with_counts))
-        if shown is None or not wanted.matches_answers(shown.values):
-            continue
-        if with_attachments and not shown.content_hidden:
-            shown = dataclasses.replace(
-                shown, attachments=_files(session, row.version_id)
-            )
-        yield shown
+    result = session.execute(stmt.execution_options(yield_per=BATCH))
+    try:
+        for row in result:
+            shown = context.apply(_record(row, with_counts))
+            if shown is None or not wanted.matches_answers(shown.values):
+                continue
+            if with_attachments and not shown.content_hidden:
+                shown = dataclasses.replace(
+                    shown, attachments=_files(session, row.version_id)
+                )
+            yield shown
+    finally:
+        # A reader that stops early (a page, `limit`) must not leave
+        # PostgreSQL's server-side cursor open until garbage collection.
+        result.close()
 
 
 @dataclass(frozen=True)
@@ -334,6 +340,53 @@ def governed_count(
     return count, last
 
 
+@dataclass(frozen=True)
+class FormTally:
+    """`governed_count` with the records counted per review state (Central's
+    extended form: `submissions`, `reviewStates`, `lastSubmission`)."""
+
+    submissions: int
+    review_states: dict[str, int]
+    last_submission: datetime | None
+
+
+def governed_tally(session: Session, viewer: Viewer, form: Form) -> FormTally:
+    """How many live records of the form the viewer may know of (counted ones
+    included), how many of them are in each review state, and when the newest
+    arrived: the same records `governed_count` counts, nothing more."""
+    context = governance_context(session, viewer, form)
+    states: dict[str, int] = {}
+    if not context.governed:
+        if not context.member:
+            return FormTally(0, states, None)
+        rows = session.execute(
+            sa.select(
+                Submission.review_state,
+                sa.func.count(Submission.id),
+                sa.func.max(Submission.created_at),
+            )
+            .where(Submission.form_id == form.id, Submission.deleted_at.is_(None))
+            .group_by(Submission.review_state)
+        ).all()
+        for state, count, _newest in rows:
+            states[state or "received"] = int(count or 0)
+        newest = [row[2] for row in rows if row[2] is not None]
+        return FormTally(sum(states.values()), states, max(newest, default=None))
+    last = None
+    stmt = query.filtered(
+        query.current_records(form.id, with_counts=False), RecordFilter()
+    )
+    for row in session.execute(stmt.execution_options(yield_per=BATCH)):
+        shown = context.apply(_record(row, False))
+        if shown is None:
+            continue
+        state = shown.review_state or "received"
+        states[state] = states.get(state, 0) + 1
+        if last is None or row.created_at > last:
+            last = row.created_at
+    return FormTally(sum(states.values()), states, last)
+
+
 def governed_record(
     session: Session, viewer: Viewer, form: Form, instance_id: str
 ) -> SubmissionRecord:
@@ -398,3 +451,229 @@ def governed_versions(
             )
         )
     return found
+
+
+def _full_version(
+    session: Session,
+    context: GovernanceContext,
+    record: SubmissionRecord,
+    instance_id: str | None,
+) -> Any:
+    """The version row (`query.version_history`) of `record` called
+    `instance_id` (None: the current one), if this viewer may read that
+    version in full; an older version is judged on its own values."""
+    for row in session.execute(query.version_history(record.submission_id)):
+        if row.current if instance_id is None else row.instance_id == instance_id:
+            values = row.field_values or {}
+            if context.decide(values, record.submission_id) is Visibility.FULL:
+                return row
+            break
+    raise SubmissionNotFoundError()
+
+
+def governed_version_xml(
+    session: Session,
+    viewer: Viewer,
+    form: Form,
+    record: SubmissionRecord,
+    instance_id: str | None = None,
+) -> bytes:
+    """The XML, exactly as stored, of one version of a record the viewer reads
+    in full (`governed_record`); `instance_id` None is the current version.
+
+    Raises:
+        SubmissionNotFoundError: no such version of this record, or one this
+            viewer may not read in full (answered as a missing one).
+    """
+    context = governance_context(session, viewer, form)
+    row = _full_version(session, context, record, instance_id)
+    return bytes(session.execute(query.version_xml(row.id)).scalar_one())
+
+
+def governed_version_files(
+    session: Session,
+    viewer: Viewer,
+    form: Form,
+    record: SubmissionRecord,
+    instance_id: str | None = None,
+) -> tuple[Attachment, ...]:
+    """The files one version of a record names, received or not, by name, if
+    the viewer may read that version in full (`governed_version_xml`'s rule).
+
+    Raises: SubmissionNotFoundError.
+    """
+    context = governance_context(session, viewer, form)
+    row = _full_version(session, context, record, instance_id)
+    return _files(session, row.id)
+
+
+def governed_history_xml(
+    session: Session, viewer: Viewer, form: Form, record: SubmissionRecord
+) -> list[tuple[str, bytes | None]]:
+    """Every version of a record the viewer reads in full, oldest first, as
+    (instanceID, XML); the XML is None for a version this viewer may not read
+    in full, so no diff is ever computed against hidden content."""
+    context = governance_context(session, viewer, form)
+    found: list[tuple[str, bytes | None]] = []
+    for row in session.execute(query.version_history(record.submission_id)).all():
+        full = (
+            context.decide(row.field_values or {}, record.submission_id)
+            is Visibility.FULL
+        )
+        xml = session.execute(query.version_xml(row.id)).scalar_one() if full else None
+        found.append((row.instance_id, bytes(xml) if xml is not None else None))
+    return found
+
+
+@dataclass
+class RecordWindow:
+    """One window of the records a viewer may read in full, read lazily.
+
+    Iterate `records` once; then `more` says whether another such record
+    follows the window, and `total` (when asked for) how many such records
+    the filter gives, the cursor and the window aside.
+    """
+
+    records: Iterator[SubmissionRecord]
+    more: bool = False
+    total: int | None = None
+
+
+def governed_window(
+    session: Session,
+    viewer: Viewer,
+    form: Form,
+    wanted: RecordFilter,
+    *,
+    after: str | None = None,
+    skip: int = 0,
+    top: int | None = None,
+    count: bool = False,
+) -> RecordWindow:
+    """The records this viewer may read in full (never one whose content is
+    hidden, and never counted), from the record after `after` (its
+    instanceID, newest-first order; deleted or not), `skip` of them left out,
+    at most `top`; with their deletion times.
+
+    A form that is not governed is windowed and counted by the database, so
+    a window of a large form reads only that window. A governed form's
+    records are judged one by one as they stream (visibility depends on their
+    values), stopping once the window is full unless a count is asked for.
+
+    Raises:
+        ValueError: `after` with an order other than newest first.
+    """
+    if after is not None and (wanted.order or not wanted.newest_first):
+        raise ValueError("a cursor pages the newest-first order only")
+    context = governance_context(session, viewer, form)
+    window = RecordWindow(iter(()))
+    stmt = query.filtered(query.current_records(form.id), wanted)
+    if after is not None:
+        stmt = query.after_record(stmt, form.id, after)
+    if not context.governed and not wanted.on_answers:
+        if not context.member:
+            window.total = 0 if count else None
+            return window
+        if count:
+            everything = query.filtered(
+                query.current_records(form.id, with_counts=False), wanted
+            ).order_by(None)
+            window.total = int(
+                session.scalar(
+                    sa.select(sa.func.count()).select_from(everything.subquery())
+                )
+                or 0
+            )
+        paged = query.window(
+            form.id,
+            wanted,
+            after=after,
+            skip=skip,
+            # One more tells whether more follow.
+            limit=None if top is None else top + 1,
+        )
+        window.records = _database_window(session, paged, top, window)
+        return window
+    window.records = _judged_window(
+        session, context, form, wanted, stmt, skip, top, count, after, window
+    )
+    return window
+
+
+def _window_record(row: Any, with_counts: bool) -> SubmissionRecord:
+    return dataclasses.replace(_record(row, with_counts), deleted_at=row.deleted_at)
+
+
+def _database_window(
+    session: Session, stmt: Any, top: int | None, window: RecordWindow
+) -> Iterator[SubmissionRecord]:
+    result = session.execute(stmt.execution_options(yield_per=BATCH))
+    try:
+        for given, row in enumerate(result):
+            if top is not None and given == top:
+                window.more = True
+                break
+            yield _window_record(row, True)
+    finally:
+        result.close()
+
+
+def _readable(
+    session: Session,
+    context: GovernanceContext,
+    wanted: RecordFilter,
+    stmt: Any,
+    with_counts: bool,
+) -> Iterator[SubmissionRecord]:
+    """The rows of `stmt` this viewer may read in full, as records."""
+    result = session.execute(stmt.execution_options(yield_per=BATCH))
+    try:
+        for row in result:
+            shown = context.apply(_window_record(row, with_counts))
+            if shown is None or shown.content_hidden:
+                continue
+            if wanted.matches_answers(shown.values):
+                yield shown
+    finally:
+        result.close()
+
+
+def _judged_window(
+    session: Session,
+    context: GovernanceContext,
+    form: Form,
+    wanted: RecordFilter,
+    stmt: Any,
+    skip: int,
+    top: int | None,
+    count: bool,
+    after: str | None,
+    window: RecordWindow,
+) -> Iterator[SubmissionRecord]:
+    found = given = 0
+    records = _readable(session, context, wanted, stmt, True)
+    try:
+        for record in records:
+            found += 1
+            if found <= skip:
+                continue
+            if top is None or given < top:
+                given += 1
+                yield record
+                continue
+            window.more = True
+            if not count or after is not None:
+                break
+    finally:
+        records.close()
+    if count:
+        if after is None:
+            window.total = found
+        else:
+            # The count ignores the cursor (Central's `@odata.count`).
+            everything = query.filtered(
+                query.current_records(form.id, with_counts=False), wanted
+            )
+            window.total = sum(
+                1 for _ in _readable(session, context, wanted, everything, False)
+            )
