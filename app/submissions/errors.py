@@ -108,3 +108,54 @@ class AttachmentRefusedError(InvalidInputError):
     content); nothing of the submission is."""
 
     code = "attachment_refused"
+
+
+class ExpectedDeprecationError(InvalidInputError):
+    """An edit (`PUT …/submissions/<id>`) whose XML names no version it replaces."""
+
+    code, problem = "deprecated_id_missing", 400.19  # Central: expectedDeprecation
+    default_es = (
+        "Para editar un envío, el XML debe traer meta/deprecatedID con el "
+        "instanceID de la versión actual. Este no lo trae."
+    )
+    default_en = (
+        "This PUT endpoint expects a deprecatedID metadata tag pointing at the "
+        "current version instanceID. I cannot find that tag in your request."
+    )
+
+
+class DeprecatingOldSubmissionError(SubmissionConflictError):
+    """An edit of a version that is no longer the current one."""
+
+    code, problem = "submission_out_of_date", 409.9  # deprecatingOldSubmission
+    default_es = (
+        "La copia que estaba editando ya no está al día: otra persona la "
+        "editó. Descargue la versión actual y vuelva a editarla."
+    )
+    default_en = (
+        "You tried to update a submission, but the copy you were editing is now "
+        "out of date. Please get the new version that has been submitted, and "
+        "make your edits again."
+    )
+
+
+class InstanceIdConflictError(ConflictError):
+    """An edit whose new instanceID the form already has."""
+
+    code, problem = "instance_id_conflict", 409.8  # Central: instanceIdConflict
+    default_es = (
+        "Intentó editar un envío, pero el instanceID nuevo ya existe en este "
+        "servidor. Vuelva a intentarlo con un instanceID único."
+    )
+    default_en = (
+        "You tried to update a submission, but the instanceID you provided "
+        "already exists on this server. Please try again with a unique instanceID."
+    )
+
+
+class SubmissionNotDeletedError(NotFoundError):
+    """A restore of a submission that is not deleted (Central: 404)."""
+
+    code = "submission_not_deleted"
+    default_es = "No se encontró un envío eliminado con ese instanceID."
+    default_en = "Could not find the resource you were looking for."

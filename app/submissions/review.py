@@ -9,18 +9,24 @@ the audit log. Services take the session first, flush and never commit.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.auth import permissions
 from app.db.models import Comment, Submission
 from app.db.types import utcnow
+from app.forms import service as forms_service
 from app.governance.visibility import Viewer
 from app.submissions.errors import ReviewInputError
 from app.submissions.reading import readable_record
 
-# "edited" is set by ingest when a tablet sends an edit; people set the others.
+# "edited" is set by ingest when a tablet sends an edit; people set the others
+# in the console. Central's API also lets a client set "edited", and writes
+# "received" as null (`API_STATES` holds both spellings).
 SETTABLE_STATES = ("received", "hasIssues", "approved", "rejected")
+API_STATES = ("received", "hasIssues", "edited", "approved", "rejected")
 MAX_COMMENT = 10_000
 
 
@@ -40,28 +46,37 @@ def set_review_state(
     project_id: int,
     xml_form_id: str,
     instance_id: str,
-    state: str,
+    state: object,
     viewer: Viewer,
     comment: str | None = None,
+    allowed: tuple[str, ...] = SETTABLE_STATES,
 ) -> Submission:
-    """Set the review state (received, hasIssues, approved, rejected), with an
-    optional comment; both go into the audit log.
+    """Set the review state (one of `allowed`; the console's by default), with
+    an optional comment; both go into the audit log.
 
     Raises: PermissionDeniedError, ReviewInputError, FormNotFoundError,
         SubmissionNotFoundError.
     """
+    form = forms_service.get_form(session, project_id, xml_form_id)
     permissions.require(
-        viewer.actor, "submission.update", permissions.Project(project_id)
+        viewer.actor, "submission.update", permissions.Form(project_id, form.id)
     )
-    if state not in SETTABLE_STATES:
-        raise ReviewInputError(
-            f"Estado de revisión no válido: «{state}».",
-            f"Invalid review state '{state}'.",
-        )
-    text = _comment_text(comment)
     _form, record = readable_record(
         session, project_id, xml_form_id, instance_id, viewer
     )
+    if not isinstance(state, str) or state not in allowed:
+        shown = state if isinstance(state, str) else json.dumps(state)
+        # Central's wording and details (its review-state trigger, ODK03).
+        raise ReviewInputError(
+            f"Estado de revisión no válido: «{shown}».",
+            f"Unexpected state value {shown}; not a recognized state name",
+            details={
+                "field": "state",
+                "value": shown,
+                "reason": "not a recognized state name",
+            },
+        )
+    text = _comment_text(comment)
     submission = session.get_one(Submission, record.submission_id)
     previous = submission.review_state
     submission.review_state = state
@@ -95,15 +110,16 @@ def add_comment(
     Raises: PermissionDeniedError, ReviewInputError, FormNotFoundError,
         SubmissionNotFoundError.
     """
+    form = forms_service.get_form(session, project_id, xml_form_id)
     permissions.require(
-        viewer.actor, "submission.update", permissions.Project(project_id)
+        viewer.actor, "submission.update", permissions.Form(project_id, form.id)
+    )
+    _form, record = readable_record(
+        session, project_id, xml_form_id, instance_id, viewer
     )
     text = _comment_text(body)
     if text is None:
         raise ReviewInputError("Escriba el comentario.", "Write the comment.")
-    _form, record = readable_record(
-        session, project_id, xml_form_id, instance_id, viewer
-    )
     comment = _add_comment(session, viewer, record.submission_id, text, instance_id)
     session.flush()
     return comment

@@ -59,10 +59,13 @@ from app.forms.errors import FormClosedError, FormNotFoundError
 from app.forms.xform import FormSchema
 from app.governance import intake, rules
 from app.governance.rules import KnowledgeFacts
-from app.governance.visibility import form_is_governed
+from app.governance.visibility import SubmissionNotFoundError, form_is_governed
 from app.submissions import checks
 from app.submissions.errors import (
     DeprecatedIdNotFoundError,
+    DeprecatingOldSubmissionError,
+    ExpectedDeprecationError,
+    InstanceIdConflictError,
     InstanceIdMissingError,
     KnowledgeEditRefusedError,
     SubmissionConflictError,
@@ -135,7 +138,13 @@ def _find_form(
     if expected is not None and info.xml_form_id != expected:
         raise InvalidInputError(
             f"El envío es del formulario «{info.xml_form_id}», no de «{expected}».",
-            f"The submission is for form '{info.xml_form_id}', not '{expected}'.",
+            f"Unexpected form id value {info.xml_form_id}; did not match the form "
+            "ID in the URL",
+            details={
+                "field": "form id",
+                "value": info.xml_form_id,
+                "reason": "did not match the form ID in the URL",
+            },
         )
     form = forms_service.find_form(session, project_id, info.xml_form_id)
     if form is None:
@@ -255,6 +264,55 @@ def ingest_submission(
     return dataclasses.replace(result, ignored=_unnamed(upload, prepared))
 
 
+def edit_submission(
+    session: Session,
+    store: BlobStore,
+    *,
+    project_id: int,
+    xml_form_id: str,
+    instance_id: str,
+    upload: Upload,
+    actor: Actor,
+    limits: SubmissionLimits = DEFAULT_LIMITS,
+) -> IngestResult:
+    """Store a new version of the submission `instance_id` (its first
+    instanceID), as Central's `PUT …/submissions/<instanceId>`: the XML names
+    the current version in `meta/deprecatedID` and brings a new instanceID.
+    Everything else is ingest's, governance included.
+
+    Raises (beyond `ingest_submission`'s):
+        ExpectedDeprecationError: the XML has no deprecatedID (400.19).
+        SubmissionNotFoundError: no live submission `instance_id` (404.1).
+        DeprecatingOldSubmissionError: deprecatedID is not the current
+            version (409.9).
+        InstanceIdConflictError: the new instanceID is already taken (409.8).
+    """
+    info, _root = parse_instance(upload.xml)
+    form = _find_form(session, project_id, info, xml_form_id)
+    if not info.deprecated_id:
+        raise ExpectedDeprecationError()
+    permissions.require(
+        actor, "submission.create", permissions.Form(project_id, form.id)
+    )
+    submission = get_submission(session, form, instance_id)
+    if submission is None or submission.deleted_at is not None:
+        raise SubmissionNotFoundError()
+    current = session.get(SubmissionVersion, submission.current_version_id)
+    if current is None or current.instance_id != info.deprecated_id:
+        raise _out_of_date(deprecated_id=info.deprecated_id)
+    if info.instance_id and _version_by_instance(session, form, info.instance_id):
+        raise InstanceIdConflictError()
+    return ingest_submission(
+        session,
+        store,
+        project_id=project_id,
+        upload=upload,
+        actor=actor,
+        expected_xml_form_id=xml_form_id,
+        limits=limits,
+    )
+
+
 def _unnamed(upload: Upload, prepared: _Prepared) -> tuple[str, ...]:
     """Files of the POST the record does not name (a minimal record names
     none: those are counted in its audit entry, not reported as strays)."""
@@ -298,12 +356,7 @@ def _store(
         if previous is None:
             raise DeprecatedIdNotFoundError()
         if not previous.current:
-            raise SubmissionConflictError(
-                "La copia que estaba editando ya no está al día: otra persona la "
-                "editó. Descargue la versión actual y vuelva a editarla.",
-                "The copy you were editing is now out of date: someone else has "
-                "edited it. Get the current version and edit that instead.",
-            )
+            raise _out_of_date(deprecated_id=deprecated_id)
     change = _check_edit(form, previous, prepared, actor)
     submission = _submission_for(session, form, prepared, upload, actor, previous)
     if submission.deleted_at is not None:
@@ -402,14 +455,25 @@ def _resend(
     if submission.deleted_at is not None:
         raise SubmissionDeletedError()
     if not existing.current:
-        raise SubmissionConflictError(
-            "Este envío ya fue reemplazado por una edición posterior.",
-            "This submission has been replaced by a later edit.",
-        )
+        # Central's deprecatingOldSubmission, keyed by the resent instanceID.
+        raise _out_of_date(instance_id=existing.instance_id)
     if existing.xml_sha256 != prepared.sha256:
         raise SubmissionConflictError()
     present = _upsert_attachments(session, store, existing, prepared, upload)
     return IngestResult(submission, existing, "merged", present, len(prepared.expected))
+
+
+def _out_of_date(**ids: str) -> DeprecatingOldSubmissionError:
+    """Central's 409.9: the copy edited or resent is no longer the current one."""
+    (key, value), *_ = ids.items()
+    return DeprecatingOldSubmissionError(
+        f"La copia que estaba editando ({value}) ya no está al día: otra persona "
+        "la editó. Descargue la versión actual y vuelva a editarla.",
+        f"You tried to update a submission, but the copy you were editing "
+        f"({value}) is now out of date. Please get the new version that has been "
+        "submitted, and make your edits again.",
+        details={"deprecatedId" if key == "deprecated_id" else "instanceId": value},
+    )
 
 
 def _attachment_blobs(session: Session, version_id: int) -> dict[str, int | None]:
