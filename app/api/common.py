@@ -11,14 +11,42 @@ shape of a resource; boolean query flags are case-insensitive (pyODK sends
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from app.errors import InvalidInputError, MissingParametersError, UnparseableError
 
 _MISSING = "Missing data for required field."
+
+View = Callable[..., Any]
+
+
+def central_routes(bp: Blueprint) -> Callable[..., Callable[[View], View]]:
+    """The route decorator of a Central resource module: `route(rule,
+    methods=[…], name=None)` registers the view at `/v1<rule>` and again
+    under the app-user prefix `/v1/key/<token><rule>`, as Central answers
+    every resource there (Collect and Enketo reach the API with a token in
+    the path). The view takes `token: str | None = None`; the endpoint is
+    `name` (default: the view's name), and `<name>_key` under the prefix.
+    """
+
+    def route(
+        rule: str, *, name: str | None = None, **options: Any
+    ) -> Callable[[View], View]:
+        def register(view: View) -> View:
+            endpoint = name or view.__name__
+            bp.add_url_rule(f"/v1{rule}", endpoint, view, **options)
+            bp.add_url_rule(
+                f"/v1/key/<token>{rule}", f"{endpoint}_key", view, **options
+            )
+            return view
+
+        return register
+
+    return route
 
 
 def json_body(schema: Schema) -> dict[str, Any]:
