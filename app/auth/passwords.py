@@ -19,8 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 DIGEST_REALM = "Ayni"
 MIN_PASSWORD_LENGTH = 10
-# zxcvbn's cost grows with the length; argon2 needs no limit but zxcvbn does.
-MAX_PASSWORD_LENGTH = 128
+# Central's limit (bcrypt's 72 bytes), which is also the longest password
+# zxcvbn judges; argon2 needs none.
+MAX_PASSWORD_LENGTH = 72
 MIN_SCORE = 3  # Central refuses scores 0-2
 _PRINTABLE = frozenset(string.printable) - frozenset("\t\n\r\x0b\x0c")
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
@@ -100,6 +101,9 @@ class Strength:
     score: int  # zxcvbn's 0-4 (0 when not judged)
     advice_es: str = ""
     advice_en: str = ""
+    # zxcvbn's own feedback, which Central returns in its 400.44 details.
+    warning: str = ""
+    suggestions: tuple[str, ...] = ()
 
     @property
     def acceptable(self) -> bool:
@@ -109,7 +113,7 @@ class Strength:
 def judge_password(password: str) -> Strength:
     if len(password) < MIN_PASSWORD_LENGTH:
         return Strength("short", 0)
-    if len(password) > MAX_PASSWORD_LENGTH:
+    if len(password.encode("utf-8")) > MAX_PASSWORD_LENGTH:
         return Strength("long", 0)
     if not set(password) <= _PRINTABLE:
         return Strength("characters", 0)
@@ -126,7 +130,14 @@ def judge_password(password: str) -> Strength:
         iter(feedback.get("suggestions") or []), ""
     )
     advice_es = _ADVICE_ES.get(advice_en, "Agregue palabras poco comunes.")
-    return Strength("weak", score, advice_es, advice_en or "Add uncommon words.")
+    return Strength(
+        "weak",
+        score,
+        advice_es,
+        advice_en or "Add uncommon words.",
+        feedback.get("warning") or "",
+        tuple(feedback.get("suggestions") or ()),
+    )
 
 
 def hash_password(password: str) -> str:

@@ -23,6 +23,11 @@ an ayllu and app-user grants may name one form. How far a grant reaches:
   holding any form grant in a project is narrowed to those forms, whatever its
   project-wide grant says (a tablet is given a project, then maybe narrowed).
 
+A web user's account (`Account`) is reached by site-wide grants only, and its
+own user always holds `user.read`, `user.update` and `session.end` on it.
+Granting a role takes the role's verbs besides `assignment.create`
+(`can_assign`), as in Central.
+
 The site administrator holds every verb but `knowledge.guard`: "Administrator
 rights do not include this permission" (domain.md §4). Only a guardian of the
 record's ayllu opens restricted knowledge, and only a guardian may open a
@@ -65,6 +70,7 @@ VERBS: dict[str, str] = {
     "form.read": "read and download forms",
     "form.update": "publish versions, media and state of forms",
     "form.delete": "delete forms",
+    "form.restore": "restore deleted forms",
     "field_key.create": "create app users (tablets)",
     "field_key.list": "list app users (tablets)",
     "field_key.delete": "revoke app users (tablets)",
@@ -93,6 +99,7 @@ _MANAGE = frozenset(
         "form.create",
         "form.update",
         "form.delete",
+        "form.restore",
         "field_key.create",
         "field_key.list",
         "field_key.delete",
@@ -238,6 +245,17 @@ class Form:
 
 
 @dataclass(frozen=True)
+class Account:
+    """One web user's account (`/v1/users/<id>`, their sessions). Only
+    site-wide grants reach it, and its own user always holds `user.read`,
+    `user.update` and `session.end` on it: Central's special privileges of an
+    actor over itself (`Auth.can`), so anyone may read and change their own
+    profile and sign themselves out."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
 class Ayllu:
     """One ayllu's records in a project; `name=None` is a record with no ayllu,
     which only unscoped grants reach."""
@@ -247,7 +265,9 @@ class Ayllu:
 
 
 SITE = Site()
-Target = Site | Project | Form | Ayllu
+Target = Site | Project | Form | Ayllu | Account
+# What a user may always do to their own account (see `Account`).
+SELF_VERBS = frozenset({"user.read", "user.update", "session.end"})
 
 
 @dataclass(frozen=True)
@@ -269,7 +289,7 @@ class Actor(Protocol):
 def _project_of(target: Target) -> int | None:
     if isinstance(target, Project):
         return target.id
-    if isinstance(target, Site):
+    if isinstance(target, Site | Account):
         return None
     return target.project_id
 
@@ -302,6 +322,13 @@ def can(actor: Actor | None, verb: str, target: Target) -> bool:
         raise ValueError(f"unknown verb {verb!r}")
     if actor is None:
         return False
+    if (
+        isinstance(target, Account)
+        and verb in SELF_VERBS
+        # Only a web user is an account; an app user's `user_id` is None.
+        and getattr(actor, "user_id", None) == target.user_id
+    ):
+        return True
     grants = actor.grants
     for grant in grants:
         role = ROLES.get(grant.role)
@@ -358,6 +385,33 @@ def require(actor: Actor | None, verb: str, target: Target) -> None:
     if not can(actor, verb, target):
         es, en = _REFUSALS.get(verb, (None, None))
         raise PermissionRefusedError(es, en, verb=verb)
+
+
+def can_assign(actor: Actor | None, role: Role, target: Target) -> bool:
+    """Whether the actor may grant `role` on `target`.
+
+    Central's rule (`Auth.canAssignRole`): `assignment.create` there, and
+    every verb the role confers, so nobody hands out more than they hold. The
+    ayllu verbs are the exception: custody is never held by whoever names the
+    guardians (not even the site administrator, domain.md §4), so naming a
+    guardian takes `assignment.create` on the whole site instead, as the
+    console's role page does.
+    """
+    if not can(actor, "assignment.create", target):
+        return False
+    if role.scope == "ayllu":
+        return can(actor, "assignment.create", SITE)
+    return all(can(actor, verb, target) for verb in role.verbs)
+
+
+def require_assign(actor: Actor | None, role: Role, target: Target) -> None:
+    """Raises: PermissionDeniedError when `can_assign` says no."""
+    if not can_assign(actor, role, target):
+        raise PermissionRefusedError(
+            "No puede otorgar un rol con permisos que usted no tiene aquí.",
+            "You cannot grant a role with rights you do not hold here.",
+            verb="assignment.create",
+        )
 
 
 def verbs_on(actor: Actor | None, target: Target) -> frozenset[str]:

@@ -1,9 +1,19 @@
-"""Granting and taking back roles (rows of `role_assignments`).
+"""Granting, taking back and listing roles (rows of `role_assignments`).
 
 Which roles exist and what shape a grant of each must have is the permission
 table's (`app.auth.permissions.ROLES`, `Role.scope`); this module checks a
 grant against it, stores it and writes the audit entry, so granting someone
 the guardian role always leaves a trace the console's audit log shows.
+
+Central's assignment routes name the grantee by an actor id, in one id space
+for users and app users; Ayni keeps them in two tables. `grantee_for` is the
+one place that maps between them: an actor id names an app user (its `id`,
+as `/v1/projects/<id>/app-users` shows it) when the role is the app-user
+role, and a web user (its `id`, as `/v1/users` shows it) for every other
+role. That is how Central's clients use them: pyODK assigns forms to app
+users with `…/assignments/2/<appUserId>`, and only web users hold the other
+roles. Listings give back the same ids with the actor's `type`.
+
 Services take the session first, flush and never commit; no Flask here.
 """
 
@@ -15,10 +25,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.auth.errors import AppUserNotFoundError, InvalidRoleError, UserNotFoundError
-from app.auth.permissions import ROLES
+from app.auth.errors import (
+    AppUserNotFoundError,
+    AssignmentExistsError,
+    InvalidRoleError,
+    RoleNotFoundError,
+    UserNotFoundError,
+)
+from app.auth.permissions import ROLES, Role, role_for_reference
 from app.db.models import AppUser, Form, Project, RoleAssignment, User
 from app.errors import NotFoundError
+
+AYLLU_MAX = 64  # role_assignments.ayllu
 
 
 @dataclass(frozen=True)
@@ -43,8 +61,12 @@ class _Grant:
         )
 
     def details(self) -> dict[str, object]:
+        role = ROLES.get(self.role)
         return {
             "role": self.role,
+            # Central's numeric role id, kept with the entry so the audit log
+            # answers `roleId` without knowing the permission table.
+            "role_id": role.central_id if role is not None else None,
             "user_id": self.user_id,
             "app_user_id": self.app_user_id,
             "project_id": self.project_id,
@@ -117,6 +139,11 @@ def _grant(
     ayllu: str | None,
 ) -> _Grant:
     ayllu = (ayllu or "").strip() or None
+    if ayllu is not None and len(ayllu) > AYLLU_MAX:
+        raise _invalid(
+            f"El nombre del ayllu admite como máximo {AYLLU_MAX} caracteres.",
+            f"The ayllu's name may have at most {AYLLU_MAX} characters.",
+        )
     known = ROLES.get(role)
     is_app = known is not None and known.scope == "app"
     if is_app and app_user_id is not None and project_id is None:
@@ -175,6 +202,62 @@ def assign_role(
         UserNotFoundError, AppUserNotFoundError: no such (live) grantee.
         NotFoundError: no such project.
     """
+    return _assign(
+        session,
+        role=role,
+        user_id=user_id,
+        app_user_id=app_user_id,
+        project_id=project_id,
+        form_id=form_id,
+        ayllu=ayllu,
+        by_user_id=by_user_id,
+        again_ok=True,
+    )
+
+
+def grant_role(
+    session: Session,
+    *,
+    role: str,
+    user_id: int | None = None,
+    app_user_id: int | None = None,
+    project_id: int | None = None,
+    form_id: int | None = None,
+    ayllu: str | None = None,
+    by_user_id: int | None = None,
+) -> RoleAssignment:
+    """Grant a role as Central's `POST …/assignments/<role>/<actor>` does: a
+    role already held there is a conflict (Central's assignments are unique).
+
+    Raises:
+        AssignmentExistsError: already held (409.3).
+        and what `assign_role` raises.
+    """
+    return _assign(
+        session,
+        role=role,
+        user_id=user_id,
+        app_user_id=app_user_id,
+        project_id=project_id,
+        form_id=form_id,
+        ayllu=ayllu,
+        by_user_id=by_user_id,
+        again_ok=False,
+    )
+
+
+def _assign(
+    session: Session,
+    *,
+    role: str,
+    user_id: int | None,
+    app_user_id: int | None,
+    project_id: int | None,
+    form_id: int | None,
+    ayllu: str | None,
+    by_user_id: int | None,
+    again_ok: bool,
+) -> RoleAssignment:
     grant = _grant(
         session,
         role=role,
@@ -193,7 +276,17 @@ def assign_role(
         sa.select(RoleAssignment).where(grant.matches()).order_by(RoleAssignment.id)
     ).first()
     if existing is not None:
-        return existing
+        if again_ok:
+            return existing
+        raise AssignmentExistsError(
+            details={
+                "fields": ["actorId", "roleId"],
+                "values": [
+                    grant.user_id or grant.app_user_id,
+                    ROLES[grant.role].central_id,
+                ],
+            }
+        )
     assignment = RoleAssignment(
         role=grant.role,
         user_id=grant.user_id,
@@ -256,3 +349,187 @@ def revoke_role(
     )
     session.flush()
     return True
+
+
+# --- Central's assignment resources ----------------------------------------------
+
+
+def role_named(reference: str) -> Role:
+    """The role a URL names by Central's numeric id or system name.
+
+    Raises: RoleNotFoundError (404.1).
+    """
+    role = role_for_reference(reference)
+    if role is None:
+        raise RoleNotFoundError()
+    return role
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """Who a Central actor id names: exactly one of a user or an app user."""
+
+    user: User | None = None
+    app_user: AppUser | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    @property
+    def app_user_id(self) -> int | None:
+        return self.app_user.id if self.app_user is not None else None
+
+
+def grantee_for(session: Session, role: Role, actor_id: int) -> Grantee:
+    """The live user or app user that Central's `actorId` names for `role`
+    (the mapping is explained in the module docstring); `actor_id_of` is its
+    inverse.
+
+    Raises: AppUserNotFoundError, UserNotFoundError (404.1; also for a
+    deleted user or a revoked app user, as Central finds no deleted actor).
+    """
+    if role.scope == "app":
+        app_user = session.get(AppUser, actor_id)
+        if app_user is None or app_user.revoked_at is not None:
+            raise AppUserNotFoundError()
+        return Grantee(app_user=app_user)
+    user = session.get(User, actor_id)
+    if user is None or user.deleted_at is not None:
+        raise UserNotFoundError()
+    return Grantee(user=user)
+
+
+def actor_id_of(actor: User | AppUser) -> int:
+    """Central's `actorId` of a grantee: its own id (see `grantee_for`)."""
+    return actor.id
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One grant as Central lists it: who holds which role, and where."""
+
+    role: Role
+    actor: User | AppUser
+    ayllu: str | None = None
+    xml_form_id: str | None = None
+
+    @property
+    def actor_id(self) -> int:
+        return actor_id_of(self.actor)
+
+    @property
+    def is_user(self) -> bool:
+        return isinstance(self.actor, User)
+
+
+def _listed(
+    session: Session, where: list[sa.ColumnElement[bool]], role: Role | None
+) -> list[Assignment]:
+    if role is not None:
+        where = [*where, RoleAssignment.role == role.name]
+    query = (
+        sa.select(RoleAssignment, User, AppUser, Form.xml_form_id)
+        .outerjoin(User, User.id == RoleAssignment.user_id)
+        .outerjoin(AppUser, AppUser.id == RoleAssignment.app_user_id)
+        .outerjoin(Form, Form.id == RoleAssignment.form_id)
+        .where(
+            *where,
+            sa.or_(
+                sa.and_(User.id.is_not(None), User.deleted_at.is_(None)),
+                sa.and_(AppUser.id.is_not(None), AppUser.revoked_at.is_(None)),
+            ),
+            sa.or_(RoleAssignment.form_id.is_(None), Form.deleted_at.is_(None)),
+        )
+        .order_by(RoleAssignment.id)
+    )
+    found: dict[tuple[object, ...], Assignment] = {}
+    for row, user, app_user, xml_form_id in session.execute(query):
+        known = ROLES.get(row.role)
+        actor = user if user is not None else app_user
+        if known is None or actor is None:
+            continue
+        # Two concurrent grants of one scope may both be stored: list one.
+        key = (row.role, row.user_id, row.app_user_id, row.form_id, row.ayllu)
+        found.setdefault(key, Assignment(known, actor, row.ayllu, xml_form_id))
+    return list(found.values())
+
+
+def site_assignments(session: Session, role: Role | None = None) -> list[Assignment]:
+    """Site-wide grants (`/v1/assignments`)."""
+    return _listed(session, [RoleAssignment.project_id.is_(None)], role)
+
+
+def project_assignments(
+    session: Session, project_id: int, role: Role | None = None
+) -> list[Assignment]:
+    """Web users' grants over the whole project (`/v1/projects/<id>/assignments`).
+
+    An app user made in the console holds the app-user role over its whole
+    project, which is how Ayni hands a tablet its project; Central's app users
+    hold no project grant (they belong to their project), so those are not
+    listed here: an app user's grants show on the forms it is narrowed to.
+    """
+    where = [
+        RoleAssignment.project_id == project_id,
+        RoleAssignment.form_id.is_(None),
+        RoleAssignment.user_id.is_not(None),
+    ]
+    return _listed(session, where, role)
+
+
+def form_assignments(
+    session: Session,
+    project_id: int,
+    *,
+    form_id: int | None = None,
+    role: Role | None = None,
+) -> list[Assignment]:
+    """Grants on one form, or on every live form of the project
+    (`/v1/projects/<id>/assignments/forms`)."""
+    where = [RoleAssignment.project_id == project_id]
+    if form_id is not None:
+        where.append(RoleAssignment.form_id == form_id)
+    else:
+        where.append(RoleAssignment.form_id.is_not(None))
+    return _listed(session, where, role)
+
+
+def revoke_every_ayllu(
+    session: Session,
+    *,
+    role: str,
+    user_id: int,
+    project_id: int,
+    by_user_id: int | None = None,
+) -> bool:
+    """Take back an ayllu-scoped role in every ayllu of the project (a
+    guardian's `DELETE` naming no ayllu); False if none was held.
+
+    Raises: InvalidRoleError.
+    """
+    ayllus = sorted(
+        {
+            ayllu
+            for ayllu in session.scalars(
+                sa.select(RoleAssignment.ayllu).where(
+                    RoleAssignment.role == role,
+                    RoleAssignment.user_id == user_id,
+                    RoleAssignment.project_id == project_id,
+                    RoleAssignment.form_id.is_(None),
+                    RoleAssignment.ayllu.is_not(None),
+                )
+            )
+            if ayllu is not None
+        }
+    )
+    for ayllu in ayllus:
+        revoke_role(
+            session,
+            role=role,
+            user_id=user_id,
+            project_id=project_id,
+            ayllu=ayllu,
+            by_user_id=by_user_id,
+        )
+    return bool(ayllus)

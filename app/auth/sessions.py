@@ -6,6 +6,10 @@ expires. The console keeps the token in its signed cookie, so signing out, a
 password change or an expiry ends the session on the server, whatever copy of
 the cookie someone kept.
 
+App users' tokens are sessions too in Central (`DELETE /v1/sessions/<token>`
+revokes one); in Ayni they live on the app user (`app.auth.app_users`), and
+`session_owner` says whose a token is.
+
 Services take the session first, flush and never commit; no Flask here.
 """
 
@@ -13,13 +17,14 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.models import ApiSession, User
+from app.db.models import ApiSession, AppUser, User
 from app.db.types import utcnow
 
 SESSION_TTL = timedelta(hours=24)  # Central's
@@ -43,17 +48,21 @@ def create_session(
     *,
     ttl: timedelta = SESSION_TTL,
     now: datetime | None = None,
+    user_agent: str | None = None,
 ) -> ApiSession:
-    """A session token for `user`, valid for `ttl` (Central: 24 hours)."""
+    """A session token for `user`, valid for `ttl` (Central: 24 hours).
+    Audited as `user.session.create`, with the client's `User-Agent` when
+    given, as Central logs it."""
     now = now or utcnow()
     row = ApiSession(
         token=new_token(), user_id=user.id, created_at=now, expires_at=now + ttl
     )
     session.add(row)
     session.flush()
+    details = {"userAgent": user_agent[:255]} if user_agent else {}
     audit.record(
         session, "user.session.create", by_user_id=user.id, target_type="user",
-        target_id=user.id,
+        target_id=user.id, **details,
     )  # fmt: skip
     session.flush()
     return row
@@ -85,11 +94,53 @@ def end_session(session: Session, token: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def end_sessions_of(session: Session, user_id: int) -> int:
-    """End every session of the user (a password change); how many ended."""
-    result = session.execute(sa.delete(ApiSession).where(ApiSession.user_id == user_id))
+def end_sessions_of(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """End every session of the user (a password change), but `keep` (the one
+    making the change); how many ended."""
+    query = sa.delete(ApiSession).where(ApiSession.user_id == user_id)
+    if keep:
+        query = query.where(ApiSession.token != keep)
+    result = session.execute(query)
     session.flush()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def live_session(
+    session: Session, token: str, *, now: datetime | None = None
+) -> ApiSession | None:
+    """The unexpired session of a live user holding `token`, or None."""
+    if not token or len(token) > TOKEN_LENGTH:
+        return None
+    return session.scalars(
+        sa.select(ApiSession)
+        .join(User, User.id == ApiSession.user_id)
+        .where(
+            ApiSession.token == token,
+            ApiSession.expires_at > (now or utcnow()),
+            User.deleted_at.is_(None),
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class SessionOwner:
+    """Whose a token is: a user's session or a (live) app user's token."""
+
+    api_session: ApiSession | None = None
+    app_user: AppUser | None = None
+
+
+def session_owner(session: Session, token: str) -> SessionOwner | None:
+    """The session or app user a token belongs to; None when it is neither."""
+    found = live_session(session, token)
+    if found is not None:
+        return SessionOwner(api_session=found)
+    if not token or len(token) > TOKEN_LENGTH:
+        return None
+    app_user = session.scalars(
+        sa.select(AppUser).where(AppUser.token == token, AppUser.revoked_at.is_(None))
+    ).first()
+    return SessionOwner(app_user=app_user) if app_user is not None else None
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:

@@ -103,7 +103,7 @@ def test_a_new_app_user_has_a_64_char_url_safe_token_role_and_audit(runtime, wor
             None,
         )
         audit = session.scalars(
-            sa.select(AuditLog).where(AuditLog.action == "app_user.create")
+            sa.select(AuditLog).where(AuditLog.action == "field_key.create")
         ).one()
         assert (audit.actor_user_id, audit.target_id) == (admin_id, str(app_user_id))
         assert app_users.app_user_for_token(session, token).id == app_user_id
@@ -138,7 +138,7 @@ def test_a_revoked_token_is_not_found_and_revoking_is_audited_once(runtime, worl
     with runtime.db.read() as session:
         assert app_users.app_user_for_token(session, token) is None
         assert session.get(AppUser, app_user_id).revoked_at is not None
-        assert audit_actions(session).count("app_user.revoke") == 1
+        assert audit_actions(session).count("field_key.delete") == 1
 
 
 def test_revoking_an_unknown_app_user_raises(runtime, world):

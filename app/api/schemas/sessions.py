@@ -1,4 +1,4 @@
-"""Sessions and users: `POST /v1/sessions`, `GET /v1/users/current`."""
+"""Sessions: `POST /v1/sessions` and `GET /v1/sessions/restore`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from app.api.schemas.common import InputSchema, IsoDateTime
 
 
 class SessionCreateSchema(InputSchema):
-    email = fields.String(required=True)
-    password = fields.String(required=True, load_only=True)
+    """`{email, password}`; blank values are checked by the view, as Central
+    answers a missing and a blank value alike (400.3)."""
+
+    email = fields.Raw(allow_none=True)
+    password = fields.Raw(allow_none=True, load_only=True)
 
 
 class SessionSchema(Schema):
@@ -18,11 +21,8 @@ class SessionSchema(Schema):
     expiresAt = IsoDateTime(attribute="expires_at")  # noqa: N815
 
 
-class UserSchema(Schema):
-    id = fields.Integer()
-    type = fields.Constant("user")
-    displayName = fields.String(attribute="display_name")  # noqa: N815
-    email = fields.String()
+class SessionRestoreSchema(Schema):
+    """The current session's dates, never its token."""
+
     createdAt = IsoDateTime(attribute="created_at")  # noqa: N815
-    updatedAt = IsoDateTime(attribute="updated_at")  # noqa: N815
-    deletedAt = IsoDateTime(attribute="deleted_at")  # noqa: N815
+    expiresAt = IsoDateTime(attribute="expires_at")  # noqa: N815

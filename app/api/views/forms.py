@@ -21,14 +21,14 @@ every Central route does. Checks run in Central's order: the form exists
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, jsonify, request
 from lxml import etree
 
-from app.api.common import extended, json_body, query_flag, success
+from app.api.common import central_routes, extended, json_body, query_flag, success
 from app.api.openapi import operation
 from app.api.schemas.common import SuccessSchema
 from app.api.schemas.forms import (
@@ -77,19 +77,7 @@ DEFINITION_HEADERS = {
 }
 
 
-def _route(
-    rule: str, *, name: str | None = None, **options: Any
-) -> Callable[[Callable[..., Any]], Any]:
-    """Register a view at `/v1<rule>` and under the app-user prefix (as the
-    endpoint `name`, by default the view's)."""
-
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        endpoint = name or view.__name__
-        bp.add_url_rule(f"/v1{rule}", endpoint, view, **options)
-        bp.add_url_rule(f"/v1/key/<token>{rule}", f"{endpoint}_key", view, **options)
-        return view
-
-    return register
+_route = central_routes(bp)
 
 
 def _actor(token: str | None, project_id: int) -> Actor:

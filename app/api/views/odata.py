@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request, stream_with_context
 from lxml import etree
 
+from app.api.common import central_routes
 from app.api.openapi import operation
 from app.errors import AppError
 from app.httpauth import resolve_actor
@@ -54,15 +54,7 @@ FORMAT_QUERY = {"$format": "the format asked for"}
 _SVC = re.compile(r"\.svc(?=/|$)", re.IGNORECASE)
 
 
-def _route(rule: str, **opts: Any) -> Callable[[Callable[..., Any]], Any]:
-    """Register a view at `/v1<rule>` and under the app-user prefix."""
-
-    def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        bp.add_url_rule(f"/v1{rule}", view.__name__, view, **opts)
-        bp.add_url_rule(f"/v1/key/<token>{rule}", f"{view.__name__}_key", view, **opts)
-        return view
-
-    return register
+_route = central_routes(bp)
 
 
 @bp.after_request
