@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     from app.api.views import (
         aggregates,
         audits,
+        consent,
         exports,
         forms,
         odata,
@@ -35,6 +36,7 @@ def register(app: Flask) -> None:
         submissions,
         exports,
         aggregates,
+        consent,
         odata,
         openapi,
     ):

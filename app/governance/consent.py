@@ -373,13 +373,16 @@ class WithdrawalEntry:
     lift_reason: str | None
 
 
-def withdrawal_history(session: Session, project_id: int) -> list[WithdrawalEntry]:
-    """Every withdrawal of the project, newest first, lifted ones included:
-    who recorded it, when and why (domain.md §4, the audit trail). It names a
-    record only by form and instanceID, never by content."""
+def withdrawal_history(
+    session: Session, project_id: int, *, withdrawal_id: int | None = None
+) -> list[WithdrawalEntry]:
+    """Every withdrawal of the project (or only `withdrawal_id`), newest
+    first, lifted ones included: who recorded it, when and why (domain.md §4,
+    the audit trail). It names a record only by form and instanceID, never by
+    content."""
     recorder = aliased(User)
     lifter = aliased(User)
-    rows = session.execute(
+    rows = (
         sa.select(
             ConsentWithdrawal,
             recorder.display_name,
@@ -394,6 +397,8 @@ def withdrawal_history(session: Session, project_id: int) -> list[WithdrawalEntr
         .where(ConsentWithdrawal.project_id == project_id)
         .order_by(ConsentWithdrawal.created_at.desc(), ConsentWithdrawal.id.desc())
     )
+    if withdrawal_id is not None:
+        rows = rows.where(ConsentWithdrawal.id == withdrawal_id)
     return [
         WithdrawalEntry(
             id=w.id,
@@ -408,5 +413,5 @@ def withdrawal_history(session: Session, project_id: int) -> list[WithdrawalEntr
             lifted_by=lifted_by,
             lift_reason=w.lift_reason,
         )
-        for w, recorded_by, lifted_by, xml_form_id, instance_id in rows
+        for w, recorded_by, lifted_by, xml_form_id, instance_id in session.execute(rows)
     ]
