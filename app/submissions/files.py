@@ -157,22 +157,7 @@ def upload_attachment(
     checks.check_contents({name: (kinds, stream)})
     stream.seek(0)
     blob_id = save_blob_id(session, store, stream, _content_type(name))
-    old_blob_id = slot.blob_id
-    slot.blob_id = blob_id
-    slot.updated_at = utcnow()
-    audit.record(
-        session,
-        "submission.attachment.update",
-        by=viewer.actor,
-        target_type="submission",
-        target_id=submission.id,
-        instance_id=instance_id,
-        version_instance_id=version.instance_id,
-        name=name,
-        old_blob_id=old_blob_id,
-        new_blob_id=blob_id,
-    )
-    session.flush()
+    _refill_slot(session, slot, blob_id, viewer, submission.id, version, instance_id)
     return blob_id
 
 
@@ -208,19 +193,35 @@ def clear_attachment(
         )
     ).one()
     slot = _slot(session, version.id, name)
+    _refill_slot(
+        session, slot, None, viewer, record.submission_id, version, instance_id
+    )
+
+
+def _refill_slot(
+    session: Session,
+    slot: SubmissionAttachment,
+    blob_id: int | None,
+    viewer: Viewer,
+    submission_id: int,
+    version: SubmissionVersion,
+    instance_id: str,
+) -> None:
+    """Point a file slot at a new blob (None: forget the file), audited with
+    the blob before and after."""
     old_blob_id = slot.blob_id
-    slot.blob_id = None
+    slot.blob_id = blob_id
     slot.updated_at = utcnow()
     audit.record(
         session,
         "submission.attachment.update",
         by=viewer.actor,
         target_type="submission",
-        target_id=record.submission_id,
+        target_id=submission_id,
         instance_id=instance_id,
         version_instance_id=version.instance_id,
-        name=name,
+        name=slot.name,
         old_blob_id=old_blob_id,
-        new_blob_id=None,
+        new_blob_id=blob_id,
     )
     session.flush()
