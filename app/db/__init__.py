@@ -9,11 +9,13 @@ each application builds its own `Database`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,10 +69,22 @@ def _private_sqlite_file(path: Path) -> None:
         private_file(path.with_name(path.name + suffix), create=False)
 
 
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value. orjson reads a record's stored values several
+    times faster than the standard library, and every export row, OData row
+    and dashboard figure decodes one; it refuses integers past 64 bits, which
+    the standard library then reads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # A failing statement's parameters are submission content and tokens:
     # they never go into an exception's text, hence into a log.
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_deserializer", json_loads)
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         # ":memory:" and `file:` URIs (uri=true) are not plain paths to create.

@@ -192,7 +192,9 @@ def governance_context(
     )
 
 
-def _record(row: Any, with_counts: bool) -> SubmissionRecord:
+def _record(
+    row: Any, with_counts: bool, deleted_at: datetime | None = None
+) -> SubmissionRecord:
     return SubmissionRecord(
         instance_id=row.instance_id,
         submission_id=row.id,
@@ -210,6 +212,7 @@ def _record(row: Any, with_counts: bool) -> SubmissionRecord:
         values=row.field_values or {},
         deleted=row.deleted_at is not None,
         instance_name=row.instance_name,
+        deleted_at=deleted_at,
     )
 
 
@@ -601,7 +604,7 @@ def governed_window(
 
 
 def _window_record(row: Any, with_counts: bool) -> SubmissionRecord:
-    return dataclasses.replace(_record(row, with_counts), deleted_at=row.deleted_at)
+    return _record(row, with_counts, row.deleted_at)
 
 
 def _database_window(

@@ -21,10 +21,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -213,7 +214,7 @@ def join_id(context: Context, instance_id: str) -> str:
 def navigation_link(context: Context, instance_id: str) -> str:
     """The relative URL of a repeat's rows: `Submissions('<id>')/children/
     child('<join id>')/toys/toy` (the repeat last in `context`)."""
-    link = [f"{ROOT_TABLE}('{quote(instance_id, safe=_URI_SAFE)}')"]
+    link = [f"{ROOT_TABLE}('{_quoted(instance_id)}')"]
     for n, (node, _position) in enumerate(context):
         if node.kind == "repeat" and n < len(context) - 1:
             link.append(f"{node.ident}('{join_id(context[: n + 1], instance_id)}')")
@@ -226,11 +227,36 @@ def navigation_link(context: Context, instance_id: str) -> str:
 _URI_SAFE = "-_.!~*'()"
 
 
+@lru_cache(maxsize=256)
+def _quoted(instance_id: str) -> str:
+    # A record's repeats each link to it: quote its id once, not per repeat.
+    return quote(instance_id, safe=_URI_SAFE)
+
+
 # --- rows ---------------------------------------------------------------------------
 
 
 def _child(values: Any, name: str) -> Any:
     return values.get(name) if isinstance(values, Mapping) else None
+
+
+def _nothing(_name: str) -> None:
+    return None
+
+
+def _getter(values: Any) -> Callable[[str], Any]:
+    """`values.get`, or a getter of nothing for a value that holds no fields."""
+    if values.__class__ is dict or isinstance(values, Mapping):
+        return values.get  # type: ignore[no-any-return]
+    return _nothing
+
+
+# Field types whose stored text Central rewrites; every other type is the
+# text as received (the common case, kept off `typed` for speed: OData pages
+# of meetings with their repeats build about a hundred fields per record).
+_REWRITTEN = frozenset(
+    {"int", "decimal", "geopoint", "geotrace", "geoshape", "dateTime"}
+)
 
 
 def _entries(value: Any) -> list[Any]:
@@ -252,11 +278,17 @@ def _frame(
 ) -> dict[str, Any]:
     """An object's fields and groups (each group with its own repeats)."""
     found: dict[str, Any] = {}
+    get = _getter(values)
     for node in nodes:
-        if node.kind == "field":
-            found[node.ident] = typed(node, _child(values, node.name), options.wkt)
-        elif node.kind == "group":
-            inner_values = _child(values, node.name)
+        kind = node.kind
+        if kind == "field":
+            raw = get(node.name)
+            if raw.__class__ is str and node.type not in _REWRITTEN:
+                found[node.ident] = raw
+            else:
+                found[node.ident] = typed(node, raw, options.wkt)
+        elif kind == "group":
+            inner_values = get(node.name)
             inner_context = (*context, (node, None))
             inner = _frame(
                 node.children, inner_values, inner_context, instance_id, options

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from app.auth import permissions
@@ -264,8 +265,14 @@ def plan_document(
 
 
 def _json(value: Any) -> str:
-    """As JavaScript's JSON.stringify writes it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """As JavaScript's JSON.stringify writes it: compact, UTF-8, NaN as null.
+    orjson writes a page of rows several times faster than the standard
+    library; an integer past 64 bits (a long digit string in an `int` field)
+    goes through the standard library instead."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _footer(plan: Plan, next_link: str | None, count: int | None) -> str:
