@@ -70,6 +70,52 @@ class MissingParametersError(InvalidInputError):
     default_en = "Required parameters missing."
 
 
+class InvalidDataTypeError(InvalidInputError):
+    """A value of the wrong JSON or query type (Central:
+    invalidDataTypeOfParameter). `value`, when given, is echoed in `details`
+    as Central does for request bodies."""
+
+    code, problem = "invalid_data_type", 400.11
+
+    def __init__(self, field: str, expected: str, value: object = ...) -> None:
+        details: dict[str, object] = {"field": field, "expected": expected}
+        if value is not ...:
+            details["value"] = value
+        super().__init__(
+            f"El dato «{field}» debe ser de tipo {expected}.",
+            f"Invalid input data type: expected ({field}) to be ({expected})",
+            details=details,
+        )
+
+
+class UnexpectedValueError(InvalidInputError):
+    """A value of the right type that cannot be used (Central: unexpectedValue)."""
+
+    code, problem = "unexpected_value", 400.8
+
+    def __init__(
+        self, field: str, value: object, reason_es: str, reason_en: str
+    ) -> None:
+        super().__init__(
+            f"El valor de «{field}» no es válido: {reason_es}",
+            f"Unexpected {field} value {value}; {reason_en}",
+            details={"field": field, "value": value, "reason": reason_en},
+        )
+
+
+class ValueTooLongError(InvalidInputError):
+    """Longer than the column holds (Central: valueTooLong)."""
+
+    code, problem = "value_too_long", 400.13
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(
+            f"«{field}» admite como máximo {limit} caracteres.",
+            "Length of value too long for a field",
+            details={"field": field, "limit": limit},
+        )
+
+
 class UnprocessableError(InvalidInputError):
     status, code, problem = 422, "unprocessable", 422.1
 

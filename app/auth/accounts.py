@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.auth import passwords, permissions, roles
 from app.auth.errors import (
-    InvalidParameterTypeError,
     PasswordCharactersError,
     PasswordTooLongError,
     PasswordTooShortError,
@@ -41,6 +40,7 @@ from app.auth.errors import (
 from app.auth.sessions import end_sessions_of
 from app.db.models import AuditLog, RoleAssignment, User
 from app.db.types import utcnow
+from app.errors import InvalidDataTypeError
 
 USERNAME_MAX = 150  # users.username
 EMAIL_MAX = 255  # users.email
@@ -458,13 +458,13 @@ def change_password(
 
     Raises:
         WrongPasswordError: `old` is not the user's password (401.2).
-        InvalidParameterTypeError: `new` is not a string (400.11).
+        InvalidDataTypeError: `new` is not a string (400.11).
         WeakPasswordError: `new` is too short, long or weak.
     """
     if not passwords.verify_password(user.password_hash, old):
         raise WrongPasswordError()
     if not isinstance(new, str):
-        raise InvalidParameterTypeError("new", "string")
+        raise InvalidDataTypeError("new", "string")
     _set_password(user, new)
     user.updated_at = utcnow()
     ended = end_sessions_of(session, user.id, keep=keep_token)

@@ -117,29 +117,3 @@ class AylluRequiredError(InvalidInputError):
             'ayllu: give it as ?ayllu= or as {"ayllu": "…"} in the body.',
             details={"field": "ayllu"},
         )
-
-
-class InvalidParameterTypeError(InvalidInputError):
-    """A value of the wrong type (Central: invalidDataTypeOfParameter)."""
-
-    code, problem = "invalid_data_type", 400.11
-
-    def __init__(self, field: str, expected: str):
-        super().__init__(
-            f"El dato «{field}» debe ser de tipo {expected}.",
-            f"Invalid input data type: expected ({field}) to be ({expected})",
-            details={"field": field, "expected": expected},
-        )
-
-
-class ValueTooLongError(InvalidInputError):
-    """Longer than the column holds (Central: valueTooLong)."""
-
-    code, problem = "value_too_long", 400.13
-
-    def __init__(self, field: str, limit: int):
-        super().__init__(
-            f"«{field}» admite como máximo {limit} caracteres.",
-            "Length of value too long for a field",
-            details={"field": field, "limit": limit},
-        )

@@ -91,19 +91,6 @@ class UnparseableFilterError(InvalidInputError):
         )
 
 
-class ParameterTypeError(InvalidInputError):
-    """400.11: `$top`/`$skip` that are not whole numbers."""
-
-    code, problem = "invalid_parameter_type", 400.11
-
-    def __init__(self, field: str, expected: str) -> None:
-        super().__init__(
-            f"Tipo de dato no válido: {field} debe ser {expected}.",
-            f"Invalid input data type: expected ({field}) to be ({expected})",
-            details={"field": field, "expected": expected},
-        )
-
-
 class OutOfRangeError(InvalidInputError):
     """400.22: a number past what the database holds (Central's answer to a
     `$top` beyond a bigint)."""
@@ -115,19 +102,6 @@ class OutOfRangeError(InvalidInputError):
             f"El valor «{value}» está fuera del rango del tipo «{kind}».",
             f"Provided value '{value}' is out of range for type '{kind}'",
             details={"value": value, "type": kind},
-        )
-
-
-class UnexpectedValueError(InvalidInputError):
-    """400.8: a negative `$top` or `$skip`."""
-
-    code, problem = "unexpected_value", 400.8
-
-    def __init__(self, field: str, value: str, reason_es: str, reason_en: str) -> None:
-        super().__init__(
-            f"Valor inesperado de {field}: {value}; {reason_es}",
-            f"Unexpected {field} value {value}; {reason_en}",
-            details={"field": field, "value": value, "reason": reason_en},
         )
 
 

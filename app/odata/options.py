@@ -25,15 +25,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import InvalidDataTypeError, UnexpectedValueError
 from app.odata.errors import (
     InvalidSkiptokenError,
     NotImplementedFeatureError,
     ODataNotFoundError,
     OutOfRangeError,
-    ParameterTypeError,
     SelectWithExpandError,
     UnacceptableFormatError,
-    UnexpectedValueError,
     UnsupportedExpandError,
 )
 
@@ -113,7 +112,7 @@ def is_true(value: str | None) -> bool:
 def _whole(name: str, text: str) -> int:
     match = _LEADING_INT.match(text)
     if match is None:
-        raise ParameterTypeError(name, "integer")
+        raise InvalidDataTypeError(name, "integer")
     number = int(match.group(1))
     if number < 0:
         raise UnexpectedValueError(
@@ -141,7 +140,7 @@ class ODataQuery:
 def read_query(params: Params) -> ODataQuery:
     """The paging and shaping options.
 
-    Raises: ParameterTypeError (400.11), UnexpectedValueError (400.8),
+    Raises: InvalidDataTypeError (400.11), UnexpectedValueError (400.8),
     OutOfRangeError (400.22), InvalidSkiptokenError (400.35).
     """
     query = first_values(params)

@@ -35,45 +35,6 @@ class MissingParameterError(InvalidInputError):
         )
 
 
-class InvalidDataTypeError(InvalidInputError):
-    """A value of the wrong JSON type (Central: invalidDataTypeOfParameter)."""
-
-    code, problem = "invalid_data_type", 400.11
-
-    def __init__(self, field: str, value: object, expected: str):
-        super().__init__(
-            f"El dato «{field}» debe ser de tipo {expected}.",
-            f"Invalid input data type: expected ({field}) to be ({expected})",
-            details={"field": field, "value": value, "expected": expected},
-        )
-
-
-class UnexpectedValueError(InvalidInputError):
-    """A value of the right type that cannot be used (Central: unexpectedValue)."""
-
-    code, problem = "unexpected_value", 400.8
-
-    def __init__(self, field: str, value: object, reason_es: str, reason_en: str):
-        super().__init__(
-            f"El valor de «{field}» no es válido: {reason_es}",
-            f"Unexpected {field} value {value}; {reason_en}",
-            details={"field": field, "value": value, "reason": reason_en},
-        )
-
-
-class ValueTooLongError(InvalidInputError):
-    """Longer than the column holds (Central: valueTooLong)."""
-
-    code, problem = "value_too_long", 400.13
-
-    def __init__(self, field: str, limit: int):
-        super().__init__(
-            f"«{field}» admite como máximo {limit} caracteres.",
-            "Length of value too long for a field",
-            details={"field": field, "limit": limit},
-        )
-
-
 class DefaultProjectError(ConflictError):
     """The default project cannot be deleted: Collect's root aliases
     (`/formList`, `/submission`) serve it, so every tablet set up with the bare

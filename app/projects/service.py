@@ -33,13 +33,12 @@ from app.auth import permissions
 from app.db.models import Form, Project
 from app.db.models.forms import FORM_STATES
 from app.db.types import utcnow
+from app.errors import UnexpectedValueError, ValueTooLongError
 from app.projects.errors import (
     DefaultProjectError,
     MissingParameterError,
     ProjectNotFoundError,
     UnexpectedFormsListError,
-    UnexpectedValueError,
-    ValueTooLongError,
 )
 
 if TYPE_CHECKING:

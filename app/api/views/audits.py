@@ -21,8 +21,8 @@ from app.api.common import central_routes, extended
 from app.api.openapi import operation
 from app.api.schemas.accounts import AuditSchema, ExtendedAuditSchema
 from app.auth import permissions
-from app.auth.errors import InvalidParameterTypeError
 from app.datebounds import parse_instant
+from app.errors import InvalidDataTypeError
 from app.httpauth import resolve_actor
 from app.runtime import read_session
 
@@ -57,7 +57,7 @@ def _count(name: str) -> int | None:
     if value is None or value == "":
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise InvalidParameterTypeError(name, "integer")
+        raise InvalidDataTypeError(name, "integer")
     return int(value)
 
 

@@ -35,16 +35,14 @@ from app.api.schemas.projects import (
 from app.auth import app_users, permissions
 from app.auth.actors import Actor
 from app.auth.errors import AppUserNotFoundError
+from app.errors import InvalidDataTypeError, UnexpectedValueError, ValueTooLongError
 from app.forms import service as forms_service
 from app.governance.visibility import Viewer
 from app.httpauth import InvalidTokenError, resolve_actor
 from app.projects import service as projects_service
 from app.projects.errors import (
-    InvalidDataTypeError,
     MissingParameterError,
     NotImplementedFeatureError,
-    UnexpectedValueError,
-    ValueTooLongError,
 )
 from app.runtime import read_session, write_transaction
 from app.submissions import reading
@@ -89,14 +87,14 @@ def _text(data: dict[str, Any], field: str) -> str | None:
     """A string or null; a value of another type is 400.11."""
     value = data.get(field)
     if value is not None and not isinstance(value, str):
-        raise InvalidDataTypeError(field, value, "string")
+        raise InvalidDataTypeError(field, "string", value)
     return value
 
 
 def _flag(data: dict[str, Any], field: str) -> bool | None:
     value = data.get(field)
     if value is not None and not isinstance(value, bool):
-        raise InvalidDataTypeError(field, value, "boolean")
+        raise InvalidDataTypeError(field, "boolean", value)
     return value
 
 
@@ -112,7 +110,7 @@ def _form_changes(forms: list[Any]) -> list[projects_service.FormChange]:
     changes = []
     for given in forms:
         if not isinstance(given, dict):
-            raise InvalidDataTypeError("forms", given, "object")
+            raise InvalidDataTypeError("forms", "object", given)
         if isinstance(given.get("assignments"), list):
             # Form assignments have their own routes; taking some back by
             # omission here is not offered.
@@ -139,7 +137,7 @@ def _display_name(data: dict[str, Any]) -> str:
     if value is None:
         raise MissingParameterError("displayName")
     if not isinstance(value, str):
-        raise InvalidDataTypeError("displayName", value, "string")
+        raise InvalidDataTypeError("displayName", "string", value)
     cleaned = value.strip()
     if not cleaned:
         raise UnexpectedValueError(

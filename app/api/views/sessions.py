@@ -33,11 +33,13 @@ from app.api.schemas.sessions import (
     SessionSchema,
 )
 from app.auth import accounts, app_users, permissions, sessions, throttle
-from app.auth.errors import (
-    InvalidParameterTypeError,
-    SessionRefusedError,
+from app.auth.errors import SessionRefusedError
+from app.errors import (
+    AuthenticationError,
+    InvalidDataTypeError,
+    MissingParametersError,
+    NotFoundError,
 )
-from app.errors import AuthenticationError, MissingParametersError, NotFoundError
 from app.httpauth import bearer_token, check_login_delay, client_key, resolve_actor
 from app.runtime import current_runtime, read_session, write_transaction
 
@@ -58,7 +60,7 @@ def _credentials() -> tuple[str, object]:
     """The e-mail and password of the body, as Central checks them.
 
     Raises: UnparseableError (400.1), MissingParametersError (400.3),
-    InvalidParameterTypeError (400.11, an e-mail that is not a string).
+    InvalidDataTypeError (400.11, an e-mail that is not a string).
     """
     # No body at all is Central's empty object: parameters missing (400.3).
     data = json_body(SessionCreateSchema()) if request.get_data(cache=True) else {}
@@ -82,7 +84,7 @@ def _credentials() -> tuple[str, object]:
             details={"expected": _EXPECTED, "got": got},
         )
     if not isinstance(email, str):
-        raise InvalidParameterTypeError("email", "string")
+        raise InvalidDataTypeError("email", "string")
     return email, password
 
 

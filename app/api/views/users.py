@@ -59,13 +59,11 @@ from app.auth.actors import Actor
 from app.auth.errors import (
     AssignmentNotFoundError,
     AylluRequiredError,
-    InvalidParameterTypeError,
     InvalidRoleError,
     UserNotFoundError,
-    ValueTooLongError,
     WrongPasswordError,
 )
-from app.errors import MissingParametersError
+from app.errors import InvalidDataTypeError, MissingParametersError, ValueTooLongError
 from app.forms import service as forms_service
 from app.httpauth import (
     bearer_token,
@@ -104,7 +102,7 @@ def _text(
             )
         return None
     if not isinstance(value, str):
-        raise InvalidParameterTypeError(field, "string")
+        raise InvalidDataTypeError(field, "string")
     if len(value) > limit:
         raise ValueTooLongError(field, limit)
     return value
@@ -163,7 +161,7 @@ def user_create(token: str | None = None) -> Response:
     email = _text(data, "email", accounts.EMAIL_MAX, required=True)
     password = data.get("password")
     if not _blank_password(password) and not isinstance(password, str):
-        raise InvalidParameterTypeError("password", "string")
+        raise InvalidDataTypeError("password", "string")
     display_name = _text(data, "displayName", accounts.DISPLAY_NAME_MAX)
     assert email is not None  # noqa: S101 - required
     with write_transaction() as session:
@@ -332,7 +330,7 @@ def _ayllu() -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidParameterTypeError("ayllu", "string")
+        raise InvalidDataTypeError("ayllu", "string")
     if len(value) > roles.AYLLU_MAX:
         raise ValueTooLongError("ayllu", roles.AYLLU_MAX)
     return value.strip() or None
